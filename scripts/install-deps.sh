@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the system packages the proxy's backends and its tests use (Debian 12, as root).
+# Skips apt entirely when everything is already present, so repeated runs cost nothing.
+set -euo pipefail
+packages=(iptables iproute2 libpcap0.8 libpcap-dev nginx haproxy libnginx-mod-stream tcpdump socat procps)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing packages (${missing[*]}); run as root to install them" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: installs what the tests need (as root, Debian 12), runs every test
+# project, and ends with one line "tests: N passed, N failed, N skipped" computed from the TRX files.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh || { echo "install-deps failed" >&2; exit 1; }
+
+results=TestResults
+rm -rf "$results"
+dotnet build ToaProxy.sln -c Release -nologo -v q || { echo "tests: 0 passed, 1 failed (build)"; exit 1; }
+
+status=0
+dotnet test ToaProxy.sln -c Release --no-build -nologo \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" \
+  --blame-hang-timeout 10m || status=$?
+
+passed=0; failed=0; skipped=0; files=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  files=$((files + 1))
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  get() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  passed=$((passed + $(get passed)))
+  failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
+  skipped=$((skipped + $(get notExecuted)))
+done
+
+if [ "$files" -eq 0 ]; then
+  echo "tests: 0 passed, 1 failed (no test results were written)"
+  exit 1
+fi
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+if [ "$failed" -ne 0 ] || [ "$status" -ne 0 ]; then
+  exit 1
+fi
