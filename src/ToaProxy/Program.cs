@@ -1,1 +1,16 @@
-return 0;
+using System.CommandLine;
+using ToaProxy.Cli;
+
+var configOption = new Option<string>("--config", "-c")
+{
+    Description = "Path of the JSON configuration file.",
+    DefaultValueFactory = _ => "config/toaproxy.json",
+};
+
+var root = new RootCommand("toaproxy: the real client address from TOA, delivered to your backend as a PROXY protocol header.")
+{
+    RunCommand.Create(configOption),
+    CheckConfigCommand.Create(configOption),
+};
+
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,7 @@
+namespace ToaProxy.Configuration;
+
+public enum ProxyProtocolVersion
+{
+    V2,
+    V1,
+}

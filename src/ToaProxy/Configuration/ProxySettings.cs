@@ -1,0 +1,10 @@
+using System.Net;
+
+namespace ToaProxy.Configuration;
+
+/// <summary>The validated, typed configuration the services run on.</summary>
+public sealed record ProxySettings(
+    CaptureSettings Capture,
+    IReadOnlyList<ListenerSettings> Listeners,
+    IPEndPoint? AdminEndpoint,
+    TimeSpan ShutdownTimeout);

@@ -1,0 +1,272 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using ToaProxy.Capture.Flows;
+using ToaProxy.Configuration;
+using ToaProxy.Protocol;
+
+namespace ToaProxy.Relay;
+
+/// <summary>
+/// One configured listener: an accept loop, and per connection the whole relay path — resolve the
+/// real client, connect upstream, write the PROXY header, copy both ways.
+/// </summary>
+public sealed partial class ProxyListener : IAsyncDisposable
+{
+    private const int Backlog = 4096;
+
+    private readonly FlowTable _flows;
+    private readonly ConnectionRegistry _registry;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly UpstreamFailureLog _upstreamFailures;
+    private Socket? _listenSocket;
+    private Task _acceptLoop = Task.CompletedTask;
+    private int _pending;
+
+    public ProxyListener(ListenerSettings settings, FlowTable flows, ConnectionRegistry registry, ILogger logger)
+    {
+        Settings = settings;
+        _flows = flows;
+        _registry = registry;
+        _logger = logger;
+        _upstreamFailures = new UpstreamFailureLog(logger, settings.Name);
+    }
+
+    public ListenerSettings Settings { get; }
+
+    public ListenerCounters Counters { get; } = new();
+
+    public bool IsBound => _listenSocket is not null && !_stopping.IsCancellationRequested;
+
+    /// <summary>Binds and starts accepting. Throws with the address and OS error when the bind fails.</summary>
+    public void Start()
+    {
+        var socket = new Socket(Settings.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            if (Settings.Listen.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                // Like nginx's ipv6only=on: "[::]:443" is IPv6 only; configure a second listener for IPv4.
+                socket.DualMode = false;
+            }
+
+            socket.Bind(Settings.Listen);
+            socket.Listen(Backlog);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new InvalidOperationException(
+                $"Listener \"{Settings.Name}\" cannot listen on {Settings.Listen}: {e.Message} ({e.SocketErrorCode})", e);
+        }
+
+        _listenSocket = socket;
+        _acceptLoop = Task.Run(AcceptLoopAsync);
+    }
+
+    /// <summary>Stops accepting; connections already accepted go on.</summary>
+    public async Task StopAcceptingAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _stopping.Cancel();
+        _listenSocket?.Dispose();
+        await _acceptLoop.ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAcceptingAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        Socket listen = _listenSocket!;
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listen.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                break;
+            }
+            catch (SocketException e)
+            {
+                // EMFILE and friends: keep the listener alive, back off briefly so the loop does not spin.
+                LogAcceptFailed(e, Settings.Name, e.SocketErrorCode);
+                await Task.Delay(50).ConfigureAwait(false);
+                continue;
+            }
+
+            Interlocked.Increment(ref Counters.Accepted);
+            if (Interlocked.Increment(ref _pending) > Settings.MaxConnections)
+            {
+                Interlocked.Decrement(ref _pending);
+                Interlocked.Increment(ref Counters.RefusedMaxConnections);
+                SocketAbort.Reset(client);
+                continue;
+            }
+
+            _ = HandleAsync(client);
+        }
+    }
+
+    private async Task HandleAsync(Socket client)
+    {
+        Interlocked.Increment(ref Counters.Active);
+        Socket? upstream = null;
+        long id = _registry.NextId();
+        try
+        {
+            client.NoDelay = true;
+            var peer = (IPEndPoint)client.RemoteEndPoint!;
+            var local = (IPEndPoint)client.LocalEndPoint!;
+            FlowResolution resolution = await _flows.ResolveAsync(
+                FlowKey.FromEndPoints(peer, local), Settings.ToaWait, Settings.WaitForData, _stopping.Token).ConfigureAwait(false);
+
+            if (!TryPlanHeader(resolution, peer, local, id, out HeaderPlan plan))
+            {
+                LogRejected(Settings.Name, id, peer, resolution.Status);
+                SocketAbort.Reset(client);
+                return;
+            }
+
+            upstream = await ConnectUpstreamAsync().ConfigureAwait(false);
+            if (upstream is null)
+            {
+                SocketAbort.Reset(client);
+                return;
+            }
+
+            byte[] header = new byte[ProxyHeaderComposer.MaxLength];
+            int headerLength = ProxyHeaderComposer.Compose(header, Settings, plan);
+            await upstream.SendAsync(header.AsMemory(0, headerLength), SocketFlags.None, _stopping.Token).ConfigureAwait(false);
+            LogRelaying(Settings.Name, id, peer, plan.IsLocal ? "LOCAL" : FormatEndpoint(plan.Source, plan.SourcePort), resolution.Status);
+
+            var relay = new DuplexRelay(client, upstream, Counters);
+            _registry.Add(id, relay, Settings.IdleTimeout, Counters);
+            try
+            {
+                await relay.RunAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                _registry.Remove(id);
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            LogConnectionEnded(Settings.Name, id, e.Message);
+            SocketAbort.Reset(client);
+        }
+        catch (Exception e)
+        {
+            LogConnectionFailed(e, Settings.Name, id);
+            SocketAbort.Reset(client);
+        }
+        finally
+        {
+            client.Dispose();
+            upstream?.Dispose();
+            Interlocked.Decrement(ref Counters.Active);
+            Interlocked.Decrement(ref _pending);
+        }
+    }
+
+    private bool TryPlanHeader(in FlowResolution resolution, IPEndPoint peer, IPEndPoint local, long id, out HeaderPlan plan)
+    {
+        NetAddress localAddress = NetAddress.FromIPAddress(local.Address);
+        if (resolution.IsFound)
+        {
+            ToaClient c = resolution.Client;
+            bool useVip = Settings.Destination == DestinationMode.Vip && c.HasVip;
+            Interlocked.Increment(ref Counters.WithToa);
+            plan = new HeaderPlan(
+                false, c.Address, c.Port,
+                useVip ? c.Vip : localAddress, useVip ? c.VipPort : (ushort)local.Port,
+                c.HasVpcId, c.VpcId, id);
+            return true;
+        }
+
+        switch (Settings.WithoutToa)
+        {
+            case WithoutToaPolicy.Peer:
+                Interlocked.Increment(ref Counters.WithoutToaPeer);
+                plan = new HeaderPlan(false, NetAddress.FromIPAddress(peer.Address), (ushort)peer.Port, localAddress, (ushort)local.Port, false, 0, id);
+                return true;
+            case WithoutToaPolicy.Local:
+                Interlocked.Increment(ref Counters.WithoutToaLocal);
+                plan = HeaderPlan.Local(id);
+                return true;
+            default:
+                Interlocked.Increment(ref Counters.RejectedWithoutToa);
+                plan = default;
+                return false;
+        }
+    }
+
+    private async Task<Socket?> ConnectUpstreamAsync()
+    {
+        HostPort target = Settings.Upstream;
+        IPAddress? address = target.Address;
+        Socket socket = address is null
+            ? new Socket(SocketType.Stream, ProtocolType.Tcp)
+            : new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        socket.NoDelay = true;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        timeout.CancelAfter(Settings.ConnectTimeout);
+        try
+        {
+            if (address is null)
+            {
+                await socket.ConnectAsync(new DnsEndPoint(target.Host, target.Port), timeout.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                await socket.ConnectAsync(new IPEndPoint(address, target.Port), timeout.Token).ConfigureAwait(false);
+            }
+
+            return socket;
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+            socket.Dispose();
+            if (_stopping.IsCancellationRequested)
+            {
+                return null;
+            }
+
+            Interlocked.Increment(ref Counters.UpstreamConnectFailures);
+            string reason = e is SocketException se ? $"{se.SocketErrorCode}: {se.Message}" : $"no answer within ConnectTimeout {Duration.Format(Settings.ConnectTimeout)}";
+            _upstreamFailures.Report(target.ToString(), reason);
+            return null;
+        }
+    }
+
+    private static string FormatEndpoint(NetAddress address, ushort port) =>
+        address.IsIPv4 ? $"{address}:{port}" : $"[{address}]:{port}";
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Listener {Listener}: accept failed ({Error}); retrying")]
+    private partial void LogAcceptFailed(Exception e, string listener, SocketError error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Listener {Listener} conn {ConnectionId}: from {Peer} rejected, TOA {Resolution} and WithoutToa is reject")]
+    private partial void LogRejected(string listener, long connectionId, IPEndPoint peer, FlowResolutionStatus resolution);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Listener {Listener} conn {ConnectionId}: from {Peer}, real client {Client} (TOA {Resolution})")]
+    private partial void LogRelaying(string listener, long connectionId, IPEndPoint peer, string client, FlowResolutionStatus resolution);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Listener {Listener} conn {ConnectionId}: ended early: {Reason}")]
+    private partial void LogConnectionEnded(string listener, long connectionId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Listener {Listener} conn {ConnectionId}: unexpected failure")]
+    private partial void LogConnectionFailed(Exception e, string listener, long connectionId);
+}
