@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace ToaProxy.Testing;
@@ -9,6 +10,7 @@ namespace ToaProxy.Testing;
 /// </summary>
 public sealed class ExternalProcess : IDisposable
 {
+    private const int SigTerm = 15;
     private static readonly TimeSpan ExitWait = TimeSpan.FromSeconds(5);
 
     private readonly Process _process;
@@ -82,6 +84,15 @@ public sealed class ExternalProcess : IDisposable
     public string? WaitForOutputLine(Func<string, bool> predicate, TimeSpan timeout) =>
         Poll.Until(() => StandardOutput.FirstOrDefault(predicate), timeout);
 
+    /// <summary>Sends SIGTERM, as systemd or Kubernetes would to stop a service.</summary>
+    public void Terminate()
+    {
+        if (!_process.HasExited && Kill(_process.Id, SigTerm) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
     /// <summary>Waits for the process to exit by itself; false on timeout.</summary>
     public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
 
@@ -143,4 +154,7 @@ public sealed class ExternalProcess : IDisposable
             lines.Add(line);
         }
     }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 }

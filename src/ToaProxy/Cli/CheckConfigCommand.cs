@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using ToaProxy.Configuration;
+using ToaProxy.Protocol;
 
 namespace ToaProxy.Cli;
 

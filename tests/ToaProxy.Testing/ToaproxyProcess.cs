@@ -1,0 +1,63 @@
+using System.Text.Json.Nodes;
+
+namespace ToaProxy.Testing;
+
+/// <summary>
+/// toaproxy running as its own process from the published output, on a config the test generates.
+/// Start returns once the proxy logged its start-up line; Dispose kills it and deletes the config.
+/// </summary>
+public sealed class ToaproxyProcess : IDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private readonly DirectoryInfo _directory;
+
+    private ToaproxyProcess(ExternalProcess process, DirectoryInfo directory, string configPath)
+    {
+        Process = process;
+        _directory = directory;
+        ConfigPath = configPath;
+    }
+
+    public ExternalProcess Process { get; }
+
+    public string ConfigPath { get; }
+
+    /// <summary>Writes <c>{"ToaProxy": section}</c> with debug logging and starts <c>toaproxy run</c> on it.</summary>
+    public static ToaproxyProcess Start(JsonObject toaProxySection, params string[] extraArguments)
+    {
+        var directory = Directory.CreateTempSubdirectory("toaproxy-e2e-");
+        string configPath = Path.Combine(directory.FullName, "toaproxy.json");
+        var config = new JsonObject
+        {
+            ["ToaProxy"] = toaProxySection,
+            ["Logging"] = new JsonObject { ["LogLevel"] = new JsonObject { ["Default"] = "Debug", ["Microsoft"] = "Warning" } },
+        };
+        File.WriteAllText(configPath, config.ToJsonString());
+        ExternalProcess process = ExternalProcess.Start(PublishedToaproxy.ExecutablePath, ["run", "--config", configPath, .. extraArguments], directory.FullName);
+        var proxy = new ToaproxyProcess(process, directory, configPath);
+        bool started = Poll.Until(() => process.HasExited || process.StandardOutput.Any(l => l.Contains("toaproxy started", StringComparison.Ordinal)), StartTimeout);
+        if (!started || process.HasExited)
+        {
+            string description = process.Describe(60);
+            proxy.Dispose();
+            throw new InvalidOperationException($"toaproxy did not start:\n{description}");
+        }
+
+        return proxy;
+    }
+
+    public string Describe() => Process.Describe(80);
+
+    public void Dispose()
+    {
+        Process.Dispose();
+        try
+        {
+            _directory.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a temp folder left behind is harmless.
+        }
+    }
+}

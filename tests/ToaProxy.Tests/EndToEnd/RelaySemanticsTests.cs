@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using ToaProxy.Protocol;
+using ToaProxy.Testing;
+
+namespace ToaProxy.Tests.EndToEnd;
+
+/// <summary>
+/// TCP semantics of the relay, through the published toaproxy process, against a scripted upstream
+/// on loopback. No capture runs (Backend none), so every connection takes the WithoutToa=peer path.
+/// </summary>
+public sealed class RelaySemanticsTests
+{
+    private static readonly TimeSpan Step = TimeSpan.FromSeconds(15);
+
+    private static async Task<Socket> ConnectAsync(int port)
+    {
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var cts = new CancellationTokenSource(Step);
+        await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cts.Token);
+        return client;
+    }
+
+    [Fact]
+    public async Task The_upstream_gets_a_proxy_v2_header_naming_the_tcp_peer_when_there_is_no_toa()
+    {
+        using var upstream = new ScriptedUpstream();
+        int port = FreePort.Allocate();
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port));
+        using Socket client = await ConnectAsync(port);
+        await SocketStreams.SendAllAsync(client, "hello"u8.ToArray(), Step);
+
+        using UpstreamConnection conn = await upstream.AcceptAsync(Step);
+        var local = (IPEndPoint)client.LocalEndPoint!;
+
+        Assert.Equal(ProxyCommand.Proxy, conn.Header.Command);
+        Assert.Equal(IPAddress.Loopback, conn.Header.Source.ToIPAddress());
+        Assert.Equal(local.Port, conn.Header.SourcePort);
+        Assert.Equal(port, conn.Header.DestinationPort);
+    }
+
+    [Fact]
+    public async Task Half_close_passes_a_fin_on_while_the_other_direction_keeps_flowing()
+    {
+        using var upstream = new ScriptedUpstream();
+        int port = FreePort.Allocate();
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port));
+        using Socket client = await ConnectAsync(port);
+        await SocketStreams.SendAllAsync(client, "request"u8.ToArray(), Step);
+        client.Shutdown(SocketShutdown.Send);
+
+        using UpstreamConnection conn = await upstream.AcceptAsync(Step);
+        byte[] request = await SocketStreams.ReadToEndAsync(conn.Socket, Step, conn.Leftover);
+        await SocketStreams.SendAllAsync(conn.Socket, "response after your FIN"u8.ToArray(), Step);
+        conn.Socket.Shutdown(SocketShutdown.Send);
+        byte[] response = await SocketStreams.ReadToEndAsync(client, Step);
+
+        Assert.Equal("request", Encoding.ASCII.GetString(request));
+        Assert.Equal("response after your FIN", Encoding.ASCII.GetString(response));
+    }
+
+    [Fact]
+    public async Task A_client_reset_becomes_a_reset_on_the_upstream()
+    {
+        using var upstream = new ScriptedUpstream();
+        int port = FreePort.Allocate();
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port));
+        Socket client = await ConnectAsync(port);
+        using UpstreamConnection conn = await upstream.AcceptAsync(Step);
+
+        SocketStreams.Reset(client);
+
+        var error = await Assert.ThrowsAsync<SocketException>(() => SocketStreams.ReadToEndAsync(conn.Socket, Step));
+        Assert.Equal(SocketError.ConnectionReset, error.SocketErrorCode);
+    }
+
+    [Fact]
+    public async Task An_upstream_reset_becomes_a_reset_on_the_client()
+    {
+        using var upstream = new ScriptedUpstream();
+        int port = FreePort.Allocate();
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port));
+        using Socket client = await ConnectAsync(port);
+        UpstreamConnection conn = await upstream.AcceptAsync(Step);
+
+        SocketStreams.Reset(conn.Socket);
+
+        var error = await Assert.ThrowsAsync<SocketException>(() => SocketStreams.ReadToEndAsync(client, Step));
+        Assert.Equal(SocketError.ConnectionReset, error.SocketErrorCode);
+    }
+
+    [Fact]
+    public async Task With_the_upstream_down_the_client_is_closed_promptly_and_the_failure_is_logged_once()
+    {
+        int deadPort = FreePort.Allocate();
+        int port = FreePort.Allocate();
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, deadPort));
+
+        var elapsed = Stopwatch.StartNew();
+        for (int i = 0; i < 3; i++)
+        {
+            using Socket client = await ConnectAsync(port);
+            await Assert.ThrowsAnyAsync<SocketException>(async () =>
+            {
+                byte[] data = await SocketStreams.ReadToEndAsync(client, Step);
+                Assert.Fail($"expected a reset, got {data.Length} bytes and FIN");
+            });
+        }
+
+        Assert.True(elapsed.Elapsed < TimeSpan.FromSeconds(10), $"closing took {elapsed.Elapsed}");
+        string? logged = Poll.Until(() => proxy.Process.StandardOutput.FirstOrDefault(l => l.Contains($"upstream 127.0.0.1:{deadPort} connect failed", StringComparison.Ordinal)), Step);
+        Assert.NotNull(logged);
+        Assert.Contains("ConnectionRefused", logged);
+        Assert.Single(proxy.Process.StandardOutput, l => l.Contains("connect failed", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_idle_connection_is_closed_after_the_idle_timeout()
+    {
+        using var upstream = new ScriptedUpstream();
+        int port = FreePort.Allocate();
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port, listener: l => l["IdleTimeout"] = "1s"));
+        using Socket client = await ConnectAsync(port);
+        using UpstreamConnection conn = await upstream.AcceptAsync(Step);
+
+        var elapsed = Stopwatch.StartNew();
+        Exception? clientEnd = await Record.ExceptionAsync(() => SocketStreams.ReadToEndAsync(client, Step));
+        Exception? upstreamEnd = await Record.ExceptionAsync(() => SocketStreams.ReadToEndAsync(conn.Socket, Step));
+
+        Assert.True(elapsed.Elapsed >= TimeSpan.FromSeconds(0.9), $"closed after only {elapsed.Elapsed}");
+        Assert.True(elapsed.Elapsed < TimeSpan.FromSeconds(10), $"closed only after {elapsed.Elapsed}");
+        Assert.True(clientEnd is null or SocketException, clientEnd?.ToString());
+        Assert.True(upstreamEnd is null or SocketException, upstreamEnd?.ToString());
+    }
+
+    [Fact]
+    public async Task Ten_megabytes_each_way_arrive_intact()
+    {
+        using var upstream = new ScriptedUpstream();
+        int port = FreePort.Allocate();
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port));
+        byte[] up = RandomNumberGenerator.GetBytes(10 * 1024 * 1024);
+        byte[] down = RandomNumberGenerator.GetBytes(10 * 1024 * 1024);
+        using Socket client = await ConnectAsync(port);
+        Task<UpstreamConnection> accepted = upstream.AcceptAsync(Step);
+        Task sendUp = Task.Run(async () =>
+        {
+            await SocketStreams.SendAllAsync(client, up, TimeSpan.FromSeconds(60));
+            client.Shutdown(SocketShutdown.Send);
+        });
+        using UpstreamConnection conn = await accepted;
+        Task sendDown = Task.Run(async () =>
+        {
+            await SocketStreams.SendAllAsync(conn.Socket, down, TimeSpan.FromSeconds(60));
+            conn.Socket.Shutdown(SocketShutdown.Send);
+        });
+
+        Task<(long, byte[])> atUpstream = SocketStreams.HashToEndAsync(conn.Socket, TimeSpan.FromSeconds(60), conn.Leftover);
+        Task<(long, byte[])> atClient = SocketStreams.HashToEndAsync(client, TimeSpan.FromSeconds(60));
+        await Task.WhenAll(sendUp, sendDown, atUpstream, atClient);
+
+        Assert.Equal((up.LongLength, SHA256.HashData(up)), (atUpstream.Result.Item1, atUpstream.Result.Item2), TupleComparer.Instance);
+        Assert.Equal((down.LongLength, SHA256.HashData(down)), (atClient.Result.Item1, atClient.Result.Item2), TupleComparer.Instance);
+    }
+
+    [Fact]
+    public async Task Sigterm_lets_live_connections_finish_then_closes_them_and_exits()
+    {
+        using var upstream = new ScriptedUpstream();
+        int port = FreePort.Allocate();
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port, shutdownTimeout: "3s"));
+        using Socket client = await ConnectAsync(port);
+        using UpstreamConnection conn = await upstream.AcceptAsync(Step);
+
+        proxy.Process.Terminate();
+        Assert.NotNull(Poll.Until(() => proxy.Process.StandardOutput.FirstOrDefault(l => l.Contains("Shutting down", StringComparison.Ordinal)), Step));
+
+        // The live connection still relays during the drain period...
+        await SocketStreams.SendAllAsync(client, "still here"u8.ToArray(), Step);
+        byte[] got = new byte[10];
+        int n = 0;
+        using (var cts = new CancellationTokenSource(Step))
+        {
+            while (n < got.Length)
+            {
+                n += await conn.Socket.ReceiveAsync(got.AsMemory(n), SocketFlags.None, cts.Token);
+            }
+        }
+
+        Assert.Equal("still here", Encoding.ASCII.GetString(got));
+
+        // ...new connections are refused...
+        await Assert.ThrowsAsync<SocketException>(() => ConnectAsync(port));
+
+        // ...and after ShutdownTimeout it is closed and the process exits cleanly.
+        Exception? end = await Record.ExceptionAsync(() => SocketStreams.ReadToEndAsync(client, Step));
+        Assert.True(end is null or SocketException, end?.ToString());
+        Assert.True(proxy.Process.WaitForExit(TimeSpan.FromSeconds(20)), proxy.Describe());
+        Assert.Equal(0, proxy.Process.ExitCode);
+    }
+
+    private sealed class TupleComparer : IEqualityComparer<(long, byte[])>
+    {
+        public static readonly TupleComparer Instance = new();
+
+        public bool Equals((long, byte[]) x, (long, byte[]) y) => x.Item1 == y.Item1 && x.Item2.AsSpan().SequenceEqual(y.Item2);
+
+        public int GetHashCode((long, byte[]) obj) => obj.Item1.GetHashCode();
+    }
+}
