@@ -26,7 +26,8 @@ public static class ProxyV1Reader
                 : ProxyV1ReadResult.NeedMoreData;
         }
 
-        if (lineFeed < Prefix.Length || input[lineFeed - 1] != '\r')
+        // The prefix matched, so the line feed is past it and lineFeed - 1 is inside the line.
+        if (input[lineFeed - 1] != '\r')
         {
             return ProxyV1ReadResult.Invalid(ProxyV1Rejection.BareLineFeed);
         }

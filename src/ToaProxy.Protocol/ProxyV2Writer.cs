@@ -38,7 +38,7 @@ public static class ProxyV2Writer
         Span<byte> output = destination[..length];
         ProxyV2Format.Signature.CopyTo(output);
         output[12] = (byte)((ProxyV2Format.Version << 4) | (byte)header.Command);
-        output[13] = (byte)(((byte)WireFamily(header) << 4) | (byte)WireTransport(header));
+        output[13] = (byte)(((byte)header.Family << 4) | (byte)header.Transport);
         BinaryPrimitives.WriteUInt16BigEndian(output[14..], (ushort)(length - ProxyV2Format.FixedHeaderLength));
 
         int offset = ProxyV2Format.FixedHeaderLength + WriteAddresses(header, output[ProxyV2Format.FixedHeaderLength..]);
@@ -89,15 +89,10 @@ public static class ProxyV2Writer
 
     public static int Write(in ProxyHeader header, Span<byte> destination) => Write(header, ProxyV2TlvSet.None, destination);
 
-    private static ProxyAddressFamily WireFamily(in ProxyHeader header) =>
-        header.Command == ProxyCommand.Local ? ProxyAddressFamily.Unspecified : header.Family;
-
-    private static ProxyTransport WireTransport(in ProxyHeader header) =>
-        WireFamily(header) == ProxyAddressFamily.Unspecified ? ProxyTransport.Unspecified : header.Transport;
-
     private static int AddressBlockLength(in ProxyHeader header)
     {
-        ProxyAddressFamily family = WireFamily(header);
+        // ProxyHeader's factories keep LOCAL and UNSPEC at family 0, so the family alone decides.
+        ProxyAddressFamily family = header.Family;
         if (family == ProxyAddressFamily.Unix)
         {
             throw new ArgumentException("AF_UNIX headers carry socket paths, which ProxyHeader does not hold.", nameof(header));
@@ -108,7 +103,7 @@ public static class ProxyV2Writer
 
     private static int WriteAddresses(in ProxyHeader header, Span<byte> output)
     {
-        switch (WireFamily(header))
+        switch (header.Family)
         {
             case ProxyAddressFamily.Inet:
                 BinaryPrimitives.WriteUInt32BigEndian(output, header.Source.IPv4Value);

@@ -57,49 +57,29 @@ public static class ToaDecoder
         return found ? new ToaScanResult(ToaScanStatus.Found, count, 0, 0) : ToaScanResult.None;
     }
 
-    // The table only pairs a layout with the length it has, so each slice below is in range.
+    // The table only pairs a layout with the length it has, so each read below is in range.
+    // Arguments: kind, length, layout, has client, client, client port, has VIP, VIP, VIP port, has VPC id, VPC id.
     private static bool TryDecode(TcpOption option, ToaLayout layout, out ToaOption decoded)
     {
         ReadOnlySpan<byte> data = option.Data;
+        byte kind = option.Kind;
+        byte length = option.Length;
+        NetAddress none = NetAddress.None;
         decoded = layout switch
         {
-            ToaLayout.ClientV4 => Client(option, layout, Port(data), NetAddress.FromIPv4(data.Slice(2, 4))),
-            ToaLayout.ClientV6 => Client(option, layout, Port(data), NetAddress.FromIPv6(data.Slice(2, 16))),
-            ToaLayout.ClientV4WithVip => Client(option, layout, Port(data), NetAddress.FromIPv4(data.Slice(2, 4))) with
-            {
-                HasVip = true,
-                VipPort = Port(data[8..]),
-                Vip = NetAddress.FromIPv4(data.Slice(10, 4)),
-            },
-            ToaLayout.VipV4 => Empty(option, layout) with
-            {
-                HasVip = true,
-                VipPort = Port(data),
-                Vip = NetAddress.FromIPv4(data.Slice(2, 4)),
-            },
-            ToaLayout.VpcId => Empty(option, layout) with
-            {
-                HasVpcId = true,
-                VpcId = BinaryPrimitives.ReadUInt32BigEndian(data),
-            },
-            ToaLayout.ClientV4VpcVip => Client(option, layout, Port(data), NetAddress.FromIPv4(data.Slice(2, 4))) with
-            {
-                HasVpcId = true,
-                VpcId = BinaryPrimitives.ReadUInt32BigEndian(data[6..]),
-                HasVip = true,
-                Vip = NetAddress.FromIPv4(data.Slice(10, 4)),
-                VipPort = Port(data[14..]),
-            },
-            ToaLayout.ClientV6VpcVip => Client(option, layout, Port(data), NetAddress.FromIPv6(data.Slice(2, 16))) with
-            {
-                HasVpcId = true,
-                VpcId = (uint)((data[18] << 16) | (data[19] << 8) | data[20]),
-                HasVip = true,
-                Vip = NetAddress.FromIPv6(data.Slice(22, 16)),
-            },
-            ToaLayout.CdnClient => Client(
-                option, layout, 0,
-                data.Length == 5 ? NetAddress.FromIPv4(data.Slice(1, 4)) : NetAddress.FromIPv6(data.Slice(1, 16))),
+            ToaLayout.ClientV4 => new(kind, length, layout, true, V4(data, 2), Port(data, 0), false, none, 0, false, 0),
+            ToaLayout.ClientV6 => new(kind, length, layout, true, V6(data, 2), Port(data, 0), false, none, 0, false, 0),
+            ToaLayout.ClientV4WithVip => new(kind, length, layout, true, V4(data, 2), Port(data, 0), true, V4(data, 10), Port(data, 8), false, 0),
+            ToaLayout.VipV4 => new(kind, length, layout, false, none, 0, true, V4(data, 2), Port(data, 0), false, 0),
+            ToaLayout.VpcId => new(kind, length, layout, false, none, 0, false, none, 0, true, BinaryPrimitives.ReadUInt32BigEndian(data)),
+            ToaLayout.ClientV4VpcVip => new(
+                kind, length, layout, true, V4(data, 2), Port(data, 0), true, V4(data, 10), Port(data, 14),
+                true, BinaryPrimitives.ReadUInt32BigEndian(data[6..])),
+            ToaLayout.ClientV6VpcVip => new(
+                kind, length, layout, true, V6(data, 2), Port(data, 0), true, V6(data, 22), 0,
+                true, (uint)((data[18] << 16) | (data[19] << 8) | data[20])),
+            ToaLayout.CdnClient => new(
+                kind, length, layout, true, data.Length == 5 ? V4(data, 1) : V6(data, 1), 0, false, none, 0, false, 0),
             _ => throw new UnreachableException($"ToaOptionTable admitted unknown layout {layout}."),
         };
         return IsPlausible(decoded, data);
@@ -115,13 +95,11 @@ public static class ToaDecoder
             && (!option.HasVip || (IsSpecified(option.Vip) && option.VipPort != 0)),
     };
 
-    private static ushort Port(ReadOnlySpan<byte> data) => BinaryPrimitives.ReadUInt16BigEndian(data);
+    private static ushort Port(ReadOnlySpan<byte> data, int offset) => BinaryPrimitives.ReadUInt16BigEndian(data[offset..]);
 
-    private static ToaOption Empty(TcpOption option, ToaLayout layout) =>
-        new(option.Kind, option.Length, layout, false, NetAddress.None, 0, false, NetAddress.None, 0, false, 0);
+    private static NetAddress V4(ReadOnlySpan<byte> data, int offset) => NetAddress.FromIPv4(data.Slice(offset, 4));
 
-    private static ToaOption Client(TcpOption option, ToaLayout layout, ushort port, NetAddress client) =>
-        new(option.Kind, option.Length, layout, true, client, port, false, NetAddress.None, 0, false, 0);
+    private static NetAddress V6(ReadOnlySpan<byte> data, int offset) => NetAddress.FromIPv6(data.Slice(offset, 16));
 
     private static bool IsSpecified(NetAddress address) =>
         address != NetAddress.None && !(address.IsIPv4 && address.IPv4Value == 0);

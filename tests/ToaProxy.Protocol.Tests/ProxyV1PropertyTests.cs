@@ -42,4 +42,19 @@ public class ProxyV1PropertyTests
             Assert.Equal(address, NetAddress.FromIPAddress(IPAddress.Parse(ours)));
         }, iter: 5000);
     }
+
+    [Fact]
+    public void Any_IPv6_text_we_accept_System_Net_reads_as_the_same_address()
+    {
+        Gen.Char["0123456789abcdefABCDEF:.:::"].Array[0, 46].Select(chars => new string(chars)).Sample(text =>
+        {
+            ProxyV1ReadResult result = ProxyV1Reader.Read(Encoding.ASCII.GetBytes($"PROXY TCP6 {text} ::1 1 2\r\n"));
+            Assert.True(result.Status != ProxyReadStatus.NeedMoreData);
+            if (result.IsComplete)
+            {
+                Assert.True(IPAddress.TryParse(text, out IPAddress? parsed), text);
+                Assert.Equal(NetAddress.FromIPAddress(parsed), result.Header.Source);
+            }
+        }, iter: 50_000);
+    }
 }

@@ -81,6 +81,29 @@ public class TcpFrameReaderTests
     }
 
     [Theory]
+    [MemberData(nameof(ShapesVersionsPlacements))]
+    public void Reads_packetdotnet_ip_packets_in_every_link_type(FrameShape shape, int version, int placement)
+    {
+        byte[] options = OptionPlacements[placement];
+        PacketDotNet.IPPacket ip = version == 4
+            ? PacketDotNetFrame.IPv4("192.0.2.10", "192.0.2.20", options, [1, 2, 3], syn: true)
+            : PacketDotNetFrame.IPv6("2001:db8::a", "2001:db8::b", options, [1, 2, 3], syn: true);
+        byte[] frame = shape == FrameShape.Ethernet ? PacketDotNetFrame.Ethernet(ip) : HandBuiltFrame.Wrap(shape, ip.Bytes);
+
+        Assert.Equal(FrameParseStatus.Ok, TcpFrameReader.TryRead(frame, HandBuiltFrame.LinkTypeOf(shape), out TcpSegment segment));
+
+        Assert.Equal(NetAddress.FromIPAddress(ip.SourceAddress), segment.Source);
+        Assert.Equal(NetAddress.FromIPAddress(ip.DestinationAddress), segment.Destination);
+        Assert.Equal(PacketDotNetFrame.SourcePort, segment.SourcePort);
+        Assert.Equal(PacketDotNetFrame.DestinationPort, segment.DestinationPort);
+        Assert.Equal(TcpFlags.Syn, segment.Flags);
+        Assert.Equal(3, segment.PayloadLength);
+        Assert.Equal(HandBuiltFrame.LinkHeaderLength(shape), segment.IpOffset);
+        Assert.Equal(ip.Bytes[(segment.TcpOffset - segment.IpOffset)..][..4], frame[segment.TcpOffset..][..4]);
+        Assert.Equal(ToaScanStatus.Found, ToaDecoder.Scan(segment.Options, ToaOptionTable.Default, new ToaOption[1]).Status);
+    }
+
+    [Theory]
     [MemberData(nameof(ShapesAndVersions))]
     public void Every_truncation_of_a_frame_without_payload_is_rejected(FrameShape shape, int version)
     {

@@ -7,8 +7,8 @@ namespace ToaProxy.Testing;
 /// 127.0.0.1:Port and [::1]:Port, answering every GET with <see cref="Body"/>, and logging
 /// $proxy_protocol_addr:port and $proxy_protocol_server_addr:port per request. Everything it
 /// writes (pid, logs, temp files) stays in a temp directory that Dispose deletes.
-/// Callers must have checked <see cref="Requires.Command"/>("nginx") (and root, to be safe with
-/// the Debian package's paths).
+/// Start skips (or fails under CI) through <see cref="Requires.Command"/> when nginx is missing;
+/// tests call <see cref="Requires.Root"/> first, as nginx needs it for the Debian package's paths.
 /// </summary>
 public sealed class NginxBackend : IProxyProtocolBackend
 {
