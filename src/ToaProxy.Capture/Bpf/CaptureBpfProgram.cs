@@ -37,6 +37,7 @@ public static class CaptureBpfProgram
 
         var b = new BpfProgramBuilder();
         var drop = b.DefineLabel();
+        var dropHeader = b.DefineLabel();
         var accept = b.DefineLabel();
         var ipv6 = b.DefineLabel();
         var tcp = b.DefineLabel();
@@ -45,18 +46,18 @@ public static class CaptureBpfProgram
         // On lo each packet passes the taps twice, as PACKET_OUTGOING and as PACKET_HOST: keep the
         // receive side only (elsewhere outgoing packets are the host's own and never carry TOA).
         b.Emit(Ld | SizeByte | Abs, AncillaryPacketType);
-        b.EmitJump(Jeq, PacketOutgoing, drop);
+        b.EmitJump(Jeq, PacketOutgoing, dropHeader);
 
         // The ethertype from metadata: a cooked packet has no link header to read it from.
         b.Emit(Ld | SizeHalf | Abs, AncillaryProtocol);
         b.EmitJump(Jeq, EtherTypeIPv6, ipv6);
-        b.EmitJump(Jeq, EtherTypeIPv4, null, drop);
+        b.EmitJump(Jeq, EtherTypeIPv4, null, dropHeader);
 
         // IPv4: TCP, not a fragment (no reassembly; a non-first fragment has no TCP header), X = IHL*4.
         b.Emit(Ld | SizeByte | Abs, 9);
-        b.EmitJump(Jeq, IpProtocolTcp, null, drop);
+        b.EmitJump(Jeq, IpProtocolTcp, null, dropHeader);
         b.Emit(Ld | SizeHalf | Abs, 6);
-        b.EmitJump(Jset, IPv4MoreFragmentsAndOffset, drop);
+        b.EmitJump(Jset, IPv4MoreFragmentsAndOffset, dropHeader);
         b.Emit(Ldx | SizeByte | Msh, 0);
         b.EmitJumpAlways(tcp);
 
@@ -64,8 +65,14 @@ public static class CaptureBpfProgram
         // them is rare on the handshake path and the frame reader does not parse it either.
         b.MarkLabel(ipv6);
         b.Emit(Ld | SizeByte | Abs, 6);
-        b.EmitJump(Jeq, IpProtocolTcp, null, drop);
+        b.EmitJump(Jeq, IpProtocolTcp, null, dropHeader);
         b.Emit(Ldx | SizeWord | Imm, IPv6HeaderLength);
+        b.EmitJumpAlways(tcp);
+
+        // A drop within reach of the header checks: the port list below can exceed a conditional jump's 255.
+        b.MarkLabel(dropHeader);
+        b.Emit(Ret | BpfOpcode.K, 0);
+
 
         // TCP at X: destination port in the list.
         b.MarkLabel(tcp);
