@@ -6,7 +6,8 @@ namespace ToaProxy.Capture.Pcap;
 /// <see cref="CaptureFilter"/> in pcap filter syntax, the same selection as the AF_PACKET program
 /// (<see cref="Bpf.CaptureBpfProgram"/>). <c>tcp[...]</c> only reaches IPv4 TCP, so the IPv6 half reads
 /// the TCP header at its fixed offset 40 (extension headers are not walked, as in the AF_PACKET
-/// program). <c>inbound</c> drops lo's PACKET_OUTGOING copy of each packet.
+/// program). Direction is not part of the expression: with libpcap 1.10.3 on lo (DLT_EN10MB)
+/// <c>inbound</c> also lost the receive-side copy of the SYN, so the backend sets PCAP_D_IN instead.
 /// </summary>
 public static class CapturePcapFilter
 {
@@ -21,7 +22,7 @@ public static class CapturePcapFilter
             "((tcp[13] & 0x12) == 0x02 or ((tcp[12] & 0xf0) != 0x50 and (tcp[12] & 0xf0) != 0x80)))";
         string ipv6 = $"(ip6 and ip6[6] == 6{ipv6Ports} and " +
             "((ip6[53] & 0x12) == 0x02 or ((ip6[52] & 0xf0) != 0x50 and (ip6[52] & 0xf0) != 0x80)))";
-        return $"inbound and ({ipv4} or {ipv6})";
+        return $"{ipv4} or {ipv6}";
     }
 
     private static string PortClause(CaptureFilter filter, Func<ushort, string> match)

@@ -4,9 +4,9 @@ using SharpPcap.LibPcap;
 namespace ToaProxy.Capture.Pcap;
 
 /// <summary>
-/// The libpcap calls the capture loop makes itself: SharpPcap's GetNextPacket allocates a header
-/// object per packet and it exposes no selectable fd, while pcap_next_ex hands out pointers into
-/// libpcap's own buffer.
+/// The libpcap calls SharpPcap does not expose: GetNextPacket allocates a header object per packet
+/// while pcap_next_ex hands out pointers into libpcap's own buffer; there is no selectable fd or
+/// direction setter.
 /// </summary>
 internal static unsafe partial class LibPcap
 {
@@ -21,6 +21,12 @@ internal static unsafe partial class LibPcap
 
     [LibraryImport("pcap", EntryPoint = "pcap_next_ex")]
     public static partial int NextEx(PcapHandle handle, out byte* header, out byte* data);
+
+    /// <summary>pcap_direction_t PCAP_D_IN.</summary>
+    public const int DirectionIn = 1;
+
+    [LibraryImport("pcap", EntryPoint = "pcap_setdirection")]
+    public static partial int SetDirection(PcapHandle handle, int direction);
 
     [LibraryImport("pcap", EntryPoint = "pcap_get_selectable_fd")]
     public static partial int GetSelectableFd(PcapHandle handle);

@@ -142,12 +142,19 @@ public sealed class PcapCaptureBackend : ICaptureBackend
             {
                 Mode = DeviceModes.MaxResponsiveness,
                 Snaplen = _options.SnapLength,
-                KernelBufferSize = _options.KernelBufferBytes,
+                BufferSize = _options.KernelBufferBytes,
                 ReadTimeout = IdleCheckMilliseconds,
             });
             linkType = PcapLinkTypes.ToLinkType(device.LinkType)
                 ?? throw new IOException($"libpcap capture on '{name}': link type {device.LinkType} is not supported.");
             device.Filter = CapturePcapFilter.Build(_options.Filter);
+
+            // Outgoing packets never carry TOA, and on lo each packet is also seen as outgoing.
+            if (LibPcap.SetDirection(device.Handle, LibPcap.DirectionIn) != 0)
+            {
+                throw new IOException($"libpcap capture on '{name}': pcap_setdirection(PCAP_D_IN) failed: {device.LastError}");
+            }
+
             device.NonBlockingMode = true;
             return device;
         }
