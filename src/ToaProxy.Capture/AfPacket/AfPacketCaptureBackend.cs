@@ -1,0 +1,219 @@
+using System.ComponentModel;
+using System.Runtime.InteropServices;
+using ToaProxy.Capture.Bpf;
+using ToaProxy.Capture.Linux;
+using ToaProxy.Protocol;
+
+namespace ToaProxy.Capture.AfPacket;
+
+/// <summary>
+/// Captures handshake packets with an AF_PACKET socket and a kernel BPF filter (see
+/// <see cref="CaptureBpfProgram"/>), so bulk data never reaches userspace. Frames are bare IP packets
+/// (<see cref="LinkType.RawIp"/>). One start per instance.
+/// </summary>
+/// <remarks>
+/// The capture thread alternates a non-blocking receive pass (until EAGAIN) with poll() on the
+/// socket and a wake eventfd. EAGAIN means the socket queue was empty at that instant and, the thread
+/// being the only reader, every packet queued before the pass began has been handed to the sink —
+/// which is exactly what a <see cref="WaitForDrainAsync"/> registered before the pass waits for.
+/// </remarks>
+public sealed class AfPacketCaptureBackend : ICaptureBackend
+{
+    /// <summary>While the bound link is down, how often to check whether it was removed.</summary>
+    private const int LinkDownCheckMilliseconds = 200;
+
+    private readonly AfPacketCaptureOptions _options;
+    private readonly DrainBarrier _drainBarrier = new();
+    private readonly TaskCompletionSource _threadExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private PacketSocket? _socket;
+    private WakeSignal? _wakeSignal;
+    private IFrameSink? _sink;
+    private Thread? _thread;
+    private volatile bool _isRunning;
+    private volatile bool _stopRequested;
+    private volatile Exception? _fault;
+    private long _framesReceived;
+    private long _readErrors;
+
+    public AfPacketCaptureBackend(AfPacketCaptureOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+    }
+
+    public string Name => "afpacket";
+
+    public bool IsRunning => _isRunning;
+
+    public Exception? Fault => _fault;
+
+    public Task StartAsync(IFrameSink sink, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_thread is not null)
+        {
+            throw new InvalidOperationException("This capture was already started; create a new backend to capture again.");
+        }
+
+        var program = CaptureBpfProgram.Build(_options.Filter, _options.SnapLength);
+        _socket = PacketSocket.Open(_options.InterfaceName, program, _options.ReceiveBufferBytes);
+        _wakeSignal = new WakeSignal();
+        _sink = sink;
+        _isRunning = true;
+        _thread = new Thread(RunCaptureThread) { IsBackground = true, Name = $"afpacket {_options.InterfaceName}" };
+        _thread.Start();
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_thread is null)
+        {
+            return;
+        }
+
+        _stopRequested = true;
+        _wakeSignal!.Signal();
+        await _threadExited.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _socket!.Dispose();
+        _wakeSignal.Dispose();
+    }
+
+    public ValueTask WaitForDrainAsync(CancellationToken cancellationToken)
+    {
+        if (!_isRunning)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var drained = _drainBarrier.Register();
+        if (drained is null)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        _wakeSignal!.Signal();
+        return new ValueTask(drained.WaitAsync(cancellationToken));
+    }
+
+    public CaptureStatistics ReadStatistics() => new(
+        Interlocked.Read(ref _framesReceived),
+        _socket?.ReadKernelDrops() ?? 0,
+        Interlocked.Read(ref _readErrors));
+
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+
+    private void RunCaptureThread()
+    {
+        // Held for the whole loop, so the raw fds below stay valid; they are closed only after this thread exits.
+        bool socketReferenced = false;
+        bool wakeReferenced = false;
+        try
+        {
+            _socket!.Handle.DangerousAddRef(ref socketReferenced);
+            _wakeSignal!.Handle.DangerousAddRef(ref wakeReferenced);
+            RunCaptureLoop(_socket.Handle.Fd, _wakeSignal.Handle.Fd);
+        }
+        catch (Exception exception)
+        {
+            _fault = exception;
+        }
+        finally
+        {
+            _isRunning = false;
+            _drainBarrier.Close();
+            if (socketReferenced)
+            {
+                _socket!.Handle.DangerousRelease();
+            }
+
+            if (wakeReferenced)
+            {
+                _wakeSignal!.Handle.DangerousRelease();
+            }
+
+            _threadExited.TrySetResult();
+        }
+    }
+
+    private unsafe void RunCaptureLoop(int socketFd, int wakeFd)
+    {
+        var sink = _sink!;
+        byte[] buffer = GC.AllocateArray<byte>(_options.SnapLength, pinned: true);
+        PollFd* fds = stackalloc PollFd[2];
+        fds[0] = new PollFd { Fd = socketFd, Events = LinuxLibC.PollIn };
+        fds[1] = new PollFd { Fd = wakeFd, Events = LinuxLibC.PollIn };
+        bool linkDown = false;
+
+        fixed (byte* frame = buffer)
+        {
+            while (!_stopRequested)
+            {
+                _wakeSignal!.Reset();
+                long barrierSnapshot = _drainBarrier.Snapshot();
+                while (!_stopRequested)
+                {
+                    nint length = LinuxLibC.Recv(socketFd, frame, (nuint)buffer.Length, LinuxLibC.MsgDontWait);
+                    if (length >= 0)
+                    {
+                        linkDown = false;
+                        Interlocked.Increment(ref _framesReceived);
+                        sink.OnFrame(new Span<byte>(frame, (int)length), LinkType.RawIp, mayModify: false);
+                        continue;
+                    }
+
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == LinuxLibC.EAgain)
+                    {
+                        break;
+                    }
+
+                    if (errno == LinuxLibC.EIntr)
+                    {
+                        continue;
+                    }
+
+                    Interlocked.Increment(ref _readErrors);
+                    if (errno == LinuxLibC.ENetDown)
+                    {
+                        // Reported when the bound link goes down, both when it is only set down (the kernel
+                        // resumes delivery when it comes back up) and when it is deleted: tell them apart below.
+                        linkDown = true;
+                        continue;
+                    }
+
+                    throw RuntimeError("receive failed", errno);
+                }
+
+                _drainBarrier.ReleaseThrough(barrierSnapshot);
+                if (linkDown && !BoundInterfaceExists())
+                {
+                    throw RuntimeError("the interface was removed", LinuxLibC.ENoDev);
+                }
+
+                fds[0].ReturnedEvents = 0;
+                fds[1].ReturnedEvents = 0;
+                int ready = LinuxLibC.Poll(fds, 2, linkDown ? LinkDownCheckMilliseconds : -1);
+                if (ready < 0 && Marshal.GetLastPInvokeError() is var pollErrno && pollErrno != LinuxLibC.EIntr)
+                {
+                    throw RuntimeError("poll failed", pollErrno);
+                }
+
+                if (((fds[0].ReturnedEvents | fds[1].ReturnedEvents) & LinuxLibC.PollNval) != 0)
+                {
+                    throw RuntimeError("poll reported a closed descriptor", LinuxLibC.EBadF);
+                }
+            }
+        }
+    }
+
+    private bool BoundInterfaceExists() =>
+        _socket!.InterfaceIndex == 0 || LinuxLibC.IfNameToIndex(_options.InterfaceName) == (uint)_socket.InterfaceIndex;
+
+    private IOException RuntimeError(string what, int errno)
+    {
+        var os = new Win32Exception(errno);
+        return new IOException($"AF_PACKET capture on interface '{_options.InterfaceName}' stopped: {what}: {os.Message} (errno {errno}).", os);
+    }
+}

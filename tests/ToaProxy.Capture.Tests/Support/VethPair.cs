@@ -1,0 +1,60 @@
+using System.Diagnostics;
+
+namespace ToaProxy.Capture.Tests.Support;
+
+/// <summary>
+/// A veth pair with unique names (this kernel has no dummy driver), <see cref="Name"/> set up; deleting
+/// one end deletes both. Deleted on dispose.
+/// </summary>
+public sealed class VethPair : IDisposable
+{
+    private VethPair(string ipCommand, string name)
+    {
+        IpCommand = ipCommand;
+        Name = name;
+    }
+
+    public string IpCommand { get; }
+
+    public string Name { get; }
+
+    public bool Exists => Directory.Exists($"/sys/class/net/{Name}");
+
+    public static VethPair Create(string ipCommand)
+    {
+        // IFNAMSIZ allows 15 characters.
+        string name = $"toatst{Random.Shared.Next(0x1000000):x6}";
+        var created = new VethPair(ipCommand, name);
+        try
+        {
+            created.Run("link", "add", name, "type", "veth", "peer", "name", name + "p");
+            created.Run("link", "set", name, "up");
+            return created;
+        }
+        catch
+        {
+            created.Dispose();
+            throw;
+        }
+    }
+
+    public void Delete() => Run("link", "del", Name);
+
+    public void Dispose()
+    {
+        if (Exists)
+        {
+            Delete();
+        }
+    }
+
+    private void Run(params string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(IpCommand, arguments) { RedirectStandardError = true })!;
+        string error = process.StandardError.ReadToEnd();
+        if (!process.WaitForExit(10_000) || process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"ip {string.Join(' ', arguments)} failed: {error}");
+        }
+    }
+}
