@@ -216,7 +216,9 @@ internal sealed class NfqueueSocket : IDisposable
                 {
                     if (!reply.IsAcknowledgment)
                     {
-                        throw new IOException($"NFQUEUE {QueueNumber}: the kernel refused {what}: {reply.Describe()}");
+                        // The kernel answers EPERM, not EBUSY, when another socket already owns the queue.
+                        string hint = reply.ErrorNumber == 1 ? " — another process may have bound this queue, or this one lacks CAP_NET_ADMIN" : string.Empty;
+                        throw new IOException($"NFQUEUE {QueueNumber}: the kernel refused {what}: {reply.Describe()}{hint}");
                     }
 
                     return;
