@@ -236,6 +236,69 @@ public class NfqueueKernelTests
         }
     }
 
+    [SkippableFact]
+    public async Task RawMalformedOption_IsInsertedAsGiven_AndTheKernelStillAccepts()
+    {
+        Requires.Root();
+        string tag = KernelTestIds.NewTag();
+        byte[] malformed = [254, 6, 0x1F, 0x90, 10, 0]; // a TOA cut short: port and half an address
+        try
+        {
+            using Socket listener = LoopbackExchange.Listen(IPAddress.Loopback);
+            ushort port = Port(listener);
+            var sink = new RecordingFrameSink();
+            await using var capture = new NfqueueCaptureBackend(new NfqueueCaptureOptions { QueueNumber = KernelTestIds.NextQueue(), RulePorts = [port], RuleTag = tag });
+            await capture.StartAsync(sink, CancellationToken.None);
+            await using TcpOptionInjector injector = TcpOptionInjector.Start(
+                new TcpOptionInjectorOptions(KernelTestIds.NextQueue(), port, ToaOptionWriters.Raw(malformed)) { RuleTag = tag });
+
+            LoopbackExchange exchange = await RunExchangeAsync(listener);
+
+            AssertWorked(exchange);
+            ParsedTcpPacket syn = Assert.Single(sink.Packets, p => p.IsSyn && p.SourcePort == exchange.ClientPort);
+            Assert.Equal([.. malformed, 1, 1], syn.OptionBytes[..8]);
+        }
+        finally
+        {
+            IptablesRuleSet.RemoveAllTagged(tag);
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task CapturePath_AllocatesNothingPerPacket(bool allowRewrite)
+    {
+        Requires.Root();
+        string tag = KernelTestIds.NewTag();
+        try
+        {
+            using Socket listener = LoopbackExchange.Listen(IPAddress.Loopback);
+            ushort port = Port(listener);
+            var sink = new AllocationProbeSink();
+            await using var capture = new NfqueueCaptureBackend(new NfqueueCaptureOptions
+            {
+                QueueNumber = KernelTestIds.NextQueue(), RulePorts = [port], RuleTag = tag, AllowRewrite = allowRewrite,
+            });
+            await capture.StartAsync(sink, CancellationToken.None);
+
+            for (int i = 0; i < 12; i++)
+            {
+                AssertWorked(await RunExchangeAsync(listener));
+            }
+
+            long[] samples = sink.Samples;
+            Assert.Equal(36, samples.Length);
+            // The first connections warm up lazily initialised runtime state; after that, nothing.
+            long[] perPacket = [.. samples.Skip(9).Zip(samples.Skip(10), (before, after) => after - before)];
+            Assert.All(perPacket, bytes => Assert.Equal(0, bytes));
+        }
+        finally
+        {
+            IptablesRuleSet.RemoveAllTagged(tag);
+        }
+    }
+
     private static async Task<LoopbackExchange> RunExchangeAsync(Socket listener)
     {
         using var timeout = new CancellationTokenSource(Timeout);

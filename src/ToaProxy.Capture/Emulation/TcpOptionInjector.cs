@@ -156,6 +156,19 @@ public sealed class TcpOptionInjector : IAsyncDisposable, IQueuedPacketHandler
         {
             _fault = e;
             _logger.LogError(e, "TOA injector on NFQUEUE {Queue} stopped by a socket error", _options.QueueNumber);
+
+            // Unanswered packets would stall the port's connections: with the rules gone and the
+            // queue closed, they pass unmodified.
+            try
+            {
+                _rules.RemoveAdded();
+            }
+            catch (AggregateException removeError)
+            {
+                _logger.LogError(removeError, "TOA injector on NFQUEUE {Queue}: removing its rules after the fault failed", _options.QueueNumber);
+            }
+
+            _queue.Dispose();
         }
         finally
         {

@@ -205,10 +205,30 @@ public sealed class NfqueueCaptureBackend : ICaptureBackend, IQueuedPacketHandle
             _fault = e;
             _running = false;
             _logger.LogError(e, "NFQUEUE {Queue} capture stopped by a socket error", _options.QueueNumber);
+            ReleaseAfterFault(queue);
         }
         finally
         {
             _threadExited!.TrySetResult();
         }
+    }
+
+    /// <summary>
+    /// A queue nobody reads holds its packets until they time out or overflow, stalling every new
+    /// connection to the ports: remove our rules and close the socket, so that packets pass unseen
+    /// (an operator's own rules pass them too if they have --queue-bypass).
+    /// </summary>
+    private void ReleaseAfterFault(NfqueueSocket queue)
+    {
+        try
+        {
+            _rules?.RemoveAdded();
+        }
+        catch (AggregateException e)
+        {
+            _logger.LogError(e, "NFQUEUE {Queue}: removing the capture rules after the fault failed", _options.QueueNumber);
+        }
+
+        queue.Dispose();
     }
 }
