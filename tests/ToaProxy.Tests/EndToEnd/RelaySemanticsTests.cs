@@ -162,8 +162,8 @@ public sealed class RelaySemanticsTests
         Task<(long, byte[])> atClient = SocketStreams.HashToEndAsync(client, TimeSpan.FromSeconds(60));
         await Task.WhenAll(sendUp, sendDown, atUpstream, atClient);
 
-        Assert.Equal((up.LongLength, SHA256.HashData(up)), (atUpstream.Result.Item1, atUpstream.Result.Item2), TupleComparer.Instance);
-        Assert.Equal((down.LongLength, SHA256.HashData(down)), (atClient.Result.Item1, atClient.Result.Item2), TupleComparer.Instance);
+        Assert.Equal((up.LongLength, SHA256.HashData(up)), await atUpstream, TupleComparer.Instance);
+        Assert.Equal((down.LongLength, SHA256.HashData(down)), await atClient, TupleComparer.Instance);
     }
 
     [Fact]
