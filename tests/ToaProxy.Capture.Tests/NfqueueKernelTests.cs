@@ -237,6 +237,38 @@ public class NfqueueKernelTests
     }
 
     [SkippableFact]
+    public async Task WhenAcceptReturns_TheSinkHasAlreadySeenTheHandshakeAck()
+    {
+        Requires.Root();
+        string tag = KernelTestIds.NewTag();
+        try
+        {
+            using Socket listener = LoopbackExchange.Listen(IPAddress.Loopback);
+            ushort port = Port(listener);
+            var sink = new RecordingFrameSink();
+            await using var capture = new NfqueueCaptureBackend(new NfqueueCaptureOptions { QueueNumber = KernelTestIds.NextQueue(), RulePorts = [port], RuleTag = tag });
+            await capture.StartAsync(sink, CancellationToken.None);
+            using var timeout = new CancellationTokenSource(Timeout);
+
+            for (int i = 0; i < 20; i++)
+            {
+                using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await client.ConnectAsync(listener.LocalEndPoint!, timeout.Token);
+                using Socket server = await listener.AcceptAsync(timeout.Token);
+                await capture.WaitForDrainAsync(timeout.Token);
+
+                // No waiting: the verdict that let the ACK reach TCP was sent after the sink returned.
+                ushort clientPort = (ushort)((IPEndPoint)client.LocalEndPoint!).Port;
+                Assert.Contains(sink.Packets, p => p.SourcePort == clientPort && p.Flags == 0x10 && p.Payload.Length == 0);
+            }
+        }
+        finally
+        {
+            IptablesRuleSet.RemoveAllTagged(tag);
+        }
+    }
+
+    [SkippableFact]
     public async Task RawMalformedOption_IsInsertedAsGiven_AndTheKernelStillAccepts()
     {
         Requires.Root();

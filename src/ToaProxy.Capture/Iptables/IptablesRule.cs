@@ -4,7 +4,4 @@ namespace ToaProxy.Capture.Iptables;
 /// One rule, split where the tag comment goes: <c>-t Table -I Chain 1 Matches -m comment --comment
 /// toaproxy:tag Target</c> (the comment must precede the target, whose options follow <c>-j</c>).
 /// </summary>
-public sealed record IptablesRule(IptablesFamily Family, string Table, string Chain, IReadOnlyList<string> Matches, IReadOnlyList<string> Target)
-{
-    public override string ToString() => $"{Family} -t {Table} {Chain} {string.Join(' ', Matches)} {string.Join(' ', Target)}";
-}
+public sealed record IptablesRule(IptablesFamily Family, string Table, string Chain, IReadOnlyList<string> Matches, IReadOnlyList<string> Target);

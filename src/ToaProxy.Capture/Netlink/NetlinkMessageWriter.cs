@@ -27,8 +27,6 @@ internal ref struct NetlinkMessageWriter
         _length = NetlinkMessageHeader.Size;
     }
 
-    public readonly int Length => _length;
-
     /// <summary>struct nfgenmsg: family, version 0 (NFNETLINK_V0), then res_id (the queue number) big-endian.</summary>
     public void WriteNfgenHeader(byte family, ushort resourceId)
     {
@@ -54,7 +52,7 @@ internal ref struct NetlinkMessageWriter
     }
 
     /// <summary>Adds an attribute whose <paramref name="payloadLength"/> payload bytes the caller
-    /// already placed right after where its header goes (at <see cref="Length"/> + 4): this is how a
+    /// already placed right after where its header goes (4 bytes past the message's current end): this is how a
     /// rewritten packet enters a verdict without a copy.</summary>
     public void AddAttributeInPlace(ushort type, int payloadLength)
     {

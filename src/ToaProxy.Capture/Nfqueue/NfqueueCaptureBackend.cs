@@ -149,6 +149,11 @@ public sealed class NfqueueCaptureBackend : ICaptureBackend, IQueuedPacketHandle
     /// </summary>
     public ValueTask WaitForDrainAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
+    /// <summary>
+    /// Frames: packets handed to the sink. Kernel drops: the queue's queue_dropped + user_dropped
+    /// (packets lost to a full queue or socket buffer when not failing open), read while bound.
+    /// Read errors: ENOBUFS reports, verdicts the kernel refused, and sink exceptions.
+    /// </summary>
     public CaptureStatistics ReadStatistics()
     {
         NfqueueSocket? queue = _queue;
