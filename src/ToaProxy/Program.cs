@@ -11,6 +11,7 @@ var root = new RootCommand("toaproxy: the real client address from TOA, delivere
 {
     RunCommand.Create(configOption),
     CheckConfigCommand.Create(configOption),
+    DemoCommand.Create(configOption),
 };
 
 return await root.Parse(args).InvokeAsync();

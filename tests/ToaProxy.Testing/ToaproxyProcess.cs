@@ -48,8 +48,16 @@ public sealed class ToaproxyProcess : IDisposable
 
     public string Describe() => Process.Describe(80);
 
+    /// <summary>Stops it the way an operator would (SIGTERM, so it removes any rules it manages),
+    /// killing it only if it has not exited within a bounded time.</summary>
     public void Dispose()
     {
+        if (!Process.HasExited)
+        {
+            Process.Terminate();
+            Process.WaitForExit(TimeSpan.FromSeconds(15));
+        }
+
         Process.Dispose();
         try
         {

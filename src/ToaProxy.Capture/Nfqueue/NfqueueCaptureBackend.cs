@@ -175,6 +175,14 @@ public sealed class NfqueueCaptureBackend : ICaptureBackend, IQueuedPacketHandle
 
     private IptablesRuleSet InstallRules()
     {
+        // A previous run killed without cleanup (SIGKILL, OOM) left its rules behind; they would queue
+        // packets twice, so they go before ours are added.
+        int stale = IptablesRuleSet.RemoveAllTagged(_options.RuleTag);
+        if (stale > 0)
+        {
+            _logger.LogWarning("NFQUEUE {Queue}: removed {Stale} stale rules tagged toaproxy:{Tag} left by an earlier run", _options.QueueNumber, stale, _options.RuleTag);
+        }
+
         var rules = new IptablesRuleSet(_options.RuleTag);
         try
         {

@@ -1,5 +1,6 @@
 using System.Net;
 using ToaProxy.Capture.Emulation;
+using ToaProxy.Capture.Iptables;
 using ToaProxy.Testing;
 
 namespace ToaProxy.Tests.EndToEnd;
@@ -22,6 +23,7 @@ public sealed class CaptureEndToEndTests
 
     private static ToaproxyProcess StartProxy(int port, int upstreamPort, string backend, string withoutToa = "peer", string[]? trusted = null, string listenAddress = "127.0.0.1") =>
         ToaproxyProcess.Start(ProxyConfig.Create(port, upstreamPort, backend, withoutToa, trusted, listenAddress, KernelIds.NextQueue()));
+
 
     private static async Task<BackendLogRecord> RequestAndFindAsync(IProxyProtocolBackend server, IPEndPoint proxy, Func<IPEndPoint, Func<BackendLogRecord, bool>> match, ToaproxyProcess toaproxy)
     {
@@ -174,5 +176,30 @@ public sealed class CaptureEndToEndTests
 
         Assert.Equal(IPAddress.Loopback, record.Client!.Address);
         Assert.True(lb.PacketsRewritten > 0, "the emulator did insert the option");
+    }
+
+    [SkippableFact]
+    public void Managed_nfqueue_rules_exist_while_running_and_are_removed_on_sigterm()
+    {
+        RequireAll("nginx");
+        using var nginx = NginxBackend.Start();
+        int port = FreePort.Allocate();
+        ushort queue = KernelIds.NextQueue();
+        string tag = $"capture-q{queue}";
+        try
+        {
+            using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, nginx.Port, "nfqueue", queueNumber: queue));
+            IReadOnlyList<string> installed = IptablesRuleSet.ListTagged(tag);
+            Assert.Contains(installed, r => r.Contains($"--dport {port}", StringComparison.Ordinal) && r.Contains("--queue-bypass", StringComparison.Ordinal));
+
+            proxy.Process.Terminate();
+            Assert.True(proxy.Process.WaitForExit(TimeSpan.FromSeconds(20)), proxy.Describe());
+            Assert.Equal(0, proxy.Process.ExitCode);
+            Assert.Empty(IptablesRuleSet.ListTagged(tag));
+        }
+        finally
+        {
+            IptablesRuleSet.RemoveAllTagged(tag);
+        }
     }
 }
