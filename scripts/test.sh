@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 results=TestResults
 rm -rf "$results"
 dotnet build ToaProxy.sln -c Release -nologo -v q || { echo "tests: 0 passed, 1 failed (build)"; exit 1; }
+# The end-to-end tests run toaproxy as users do, from the publish output.
+dotnet publish src/ToaProxy -c Release -o artifacts/toaproxy -nologo -v q || { echo "tests: 0 passed, 1 failed (publish)"; exit 1; }
 
 status=0
 dotnet test ToaProxy.sln -c Release --no-build -nologo \
