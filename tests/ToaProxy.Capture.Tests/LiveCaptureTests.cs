@@ -140,6 +140,26 @@ public sealed class LiveCaptureTests
         }
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(Backends))]
+    public async Task BarrierWaitsForASlowSink(string kind)
+    {
+        Requires.Root();
+        using var timeout = new CancellationTokenSource(Bound);
+        using var listener = new LoopbackListener("::1");
+        var sink = new CollectingFrameSink(perFrameDelay: TimeSpan.FromMilliseconds(200));
+        await using var backend = TestCaptureBackends.Create(kind, "lo", listener.Port);
+        await backend.StartAsync(sink, timeout.Token);
+
+        var (client, server) = await listener.ConnectAsync(timeout.Token);
+        using (client)
+        using (server)
+        {
+            await backend.WaitForDrainAsync(timeout.Token);
+            Assert.Single(sink.SegmentsTo(listener.Port), s => s.IsSyn);
+        }
+    }
+
     [SkippableFact]
     public async Task AfPacketOnAnyDeliversTheSynOnce()
     {

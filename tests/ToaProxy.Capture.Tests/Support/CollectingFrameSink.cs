@@ -3,8 +3,8 @@ using ToaProxy.Protocol;
 
 namespace ToaProxy.Capture.Tests.Support;
 
-/// <summary>Keeps a copy of every frame a backend delivers.</summary>
-public sealed class CollectingFrameSink : IFrameSink
+/// <summary>Keeps a copy of every frame a backend delivers, optionally taking its time over each.</summary>
+public sealed class CollectingFrameSink(TimeSpan perFrameDelay = default) : IFrameSink
 {
     private readonly ConcurrentQueue<(byte[] Frame, LinkType LinkType)> _frames = new();
 
@@ -12,6 +12,11 @@ public sealed class CollectingFrameSink : IFrameSink
 
     public bool OnFrame(Span<byte> frame, LinkType linkType, bool mayModify)
     {
+        if (perFrameDelay > TimeSpan.Zero)
+        {
+            Thread.Sleep(perFrameDelay);
+        }
+
         _frames.Enqueue((frame.ToArray(), linkType));
         return false;
     }
