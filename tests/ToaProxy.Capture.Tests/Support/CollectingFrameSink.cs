@@ -8,8 +8,6 @@ public sealed class CollectingFrameSink(TimeSpan perFrameDelay = default) : IFra
 {
     private readonly ConcurrentQueue<(byte[] Frame, LinkType LinkType)> _frames = new();
 
-    public int Count => _frames.Count;
-
     public bool OnFrame(Span<byte> frame, LinkType linkType, bool mayModify)
     {
         if (perFrameDelay > TimeSpan.Zero)
@@ -21,6 +19,7 @@ public sealed class CollectingFrameSink(TimeSpan perFrameDelay = default) : IFra
         return false;
     }
 
+    /// <summary>The distinct link types delivered so far.</summary>
     public IReadOnlyList<LinkType> LinkTypes => _frames.Select(f => f.LinkType).Distinct().ToList();
 
     /// <summary>The TCP segments delivered so far whose destination port is <paramref name="port"/>.</summary>
