@@ -190,6 +190,38 @@ public sealed class LiveCaptureTests(ITestOutputHelper output)
 
     [SkippableTheory]
     [MemberData(nameof(Backends))]
+    public async Task ReceiveLoopAllocatesNothingPerFrame(string kind)
+    {
+        Requires.Root();
+        const int Connections = 40;
+        const int Warmup = 10;
+        using var timeout = new CancellationTokenSource(Bound);
+        using var listener = new LoopbackListener("127.0.0.1");
+        var sink = new AllocationRecordingSink(Connections);
+        await using var backend = TestCaptureBackends.Create(kind, "lo", listener.Port);
+        await backend.StartAsync(sink, timeout.Token);
+
+        // No barrier calls: releasing a waiter queues its continuation, which allocates on the capture thread.
+        for (int i = 0; i < Connections; i++)
+        {
+            var (client, server) = await listener.ConnectAsync(timeout.Token);
+            client.Dispose();
+            server.Dispose();
+        }
+
+        while (sink.Count < Connections)
+        {
+            await Task.Delay(10, timeout.Token);
+        }
+
+        var allocated = sink.AllocatedAtFrame;
+        long afterWarmup = allocated[^1] - allocated[Warmup];
+        output.WriteLine($"{kind}: {afterWarmup} bytes allocated on the capture thread over {Connections - Warmup - 1} frames");
+        Assert.Equal(0, afterWarmup);
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Backends))]
     public async Task StartOnMissingInterfaceNamesIt(string kind)
     {
         Requires.Root();
