@@ -143,7 +143,6 @@ public sealed class PcapCaptureBackend : ICaptureBackend
                 Mode = DeviceModes.MaxResponsiveness,
                 Snaplen = _options.SnapLength,
                 BufferSize = _options.KernelBufferBytes,
-                ReadTimeout = IdleCheckMilliseconds,
             });
             linkType = PcapLinkTypes.ToLinkType(device.LinkType)
                 ?? throw new IOException($"libpcap capture on '{name}': link type {device.LinkType} is not supported.");
