@@ -152,10 +152,10 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
             while (!_stopRequested)
             {
                 // Only after poll saw it readable: a wake-up arriving later keeps the fd readable for the next poll.
-            if (wakePending)
-            {
-                _wakeSignal!.Reset();
-            }
+                if (wakePending)
+                {
+                    _wakeSignal!.Reset();
+                }
 
                 long barrierSnapshot = _drainBarrier.Snapshot();
                 while (!_stopRequested)
