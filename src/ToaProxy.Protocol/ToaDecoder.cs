@@ -80,12 +80,12 @@ public static class ToaDecoder
                 true, (uint)((data[18] << 16) | (data[19] << 8) | data[20])),
             ToaLayout.CdnClient => new(
                 kind, length, layout, true, data.Length == 5 ? V4(data, 1) : V6(data, 1), 0, false, none, 0, false, 0),
-            _ => throw new UnreachableException($"ToaOptionTable admitted unknown layout {layout}."),
+            _ => throw UnknownLayout(layout),
         };
         return IsPlausible(decoded, data);
     }
 
-    private static bool IsPlausible(ToaOption option, ReadOnlySpan<byte> data) => option.Layout switch
+    private static bool IsPlausible(in ToaOption option, ReadOnlySpan<byte> data) => option.Layout switch
     {
         ToaLayout.CdnClient => data[0] == CdnVersion && IsSpecified(option.Client),
 
@@ -94,6 +94,10 @@ public static class ToaDecoder
         _ => (!option.HasClient || (IsSpecified(option.Client) && option.ClientPort != 0))
             && (!option.HasVip || (IsSpecified(option.Vip) && option.VipPort != 0)),
     };
+
+    // Out of line: building the message in TryDecode would cost every call a string-builder frame.
+    private static UnreachableException UnknownLayout(ToaLayout layout) =>
+        new($"ToaOptionTable admitted unknown layout {layout}.");
 
     private static ushort Port(ReadOnlySpan<byte> data, int offset) => BinaryPrimitives.ReadUInt16BigEndian(data[offset..]);
 
