@@ -22,7 +22,15 @@ public static class ToaDecoder
     /// handing a backend a wrong client address is worse than handing it none.
     /// A kind-254 option starting F9 89 is a TCP Fast Open cookie and is skipped, not a fault.
     /// </summary>
-    public static ToaScanResult Scan(ReadOnlySpan<byte> tcpOptions, ToaOptionTable table, Span<ToaOption> destination)
+    public static ToaScanResult Scan(ReadOnlySpan<byte> tcpOptions, ToaOptionTable table, Span<ToaOption> destination) =>
+        Scan(tcpOptions, table, destination, isSyn: true);
+
+    /// <summary>
+    /// As <see cref="Scan(ReadOnlySpan{byte}, ToaOptionTable, Span{ToaOption})"/>, for a segment whose
+    /// SYN flag is known: a client sends a TFO cookie only on its SYN, so on any other segment a
+    /// kind-254 option starting F9 89 is TOA for client port 63881, not a cookie to skip.
+    /// </summary>
+    public static ToaScanResult Scan(ReadOnlySpan<byte> tcpOptions, ToaOptionTable table, Span<ToaOption> destination, bool isSyn)
     {
         ArgumentNullException.ThrowIfNull(table);
         int count = 0;
@@ -31,7 +39,7 @@ public static class ToaDecoder
         while (reader.MoveNext())
         {
             TcpOption option = reader.Current;
-            if (!table.IsKindEnabled(option.Kind) || TcpFastOpenCookie.Is(option))
+            if (!table.IsKindEnabled(option.Kind) || (isSyn && TcpFastOpenCookie.Is(option)))
             {
                 continue;
             }
