@@ -130,6 +130,8 @@ public sealed partial class ProxyListener : IAsyncDisposable
         Interlocked.Increment(ref Counters.Active);
         Socket? upstream = null;
         long id = _registry.NextId();
+        var live = new LiveConnection(client);
+        _registry.Add(id, live, Settings.IdleTimeout, Counters);
         try
         {
             client.NoDelay = true;
@@ -152,21 +154,22 @@ public sealed partial class ProxyListener : IAsyncDisposable
                 return;
             }
 
+            live.AttachUpstream(upstream);
+
             byte[] header = new byte[ProxyHeaderComposer.MaxLength];
             int headerLength = ProxyHeaderComposer.Compose(header, Settings, plan);
             await upstream.SendAsync(header.AsMemory(0, headerLength), SocketFlags.None, _closing.Token).ConfigureAwait(false);
             LogRelaying(Settings.Name, id, peer, plan.IsLocal ? "LOCAL" : FormatEndpoint(plan.Source, plan.SourcePort), resolution.Status);
 
             var relay = new DuplexRelay(client, upstream, Counters);
-            _registry.Add(id, relay, Settings.IdleTimeout, Counters);
-            try
+            live.AttachRelay(relay);
+            if (live.IsAborted)
             {
-                await relay.RunAsync().ConfigureAwait(false);
+                // Aborted (shutdown deadline) while setting up: end here rather than relay on closed sockets.
+                relay.Abort();
             }
-            finally
-            {
-                _registry.Remove(id);
-            }
+
+            await relay.RunAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
         {
@@ -180,6 +183,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
         }
         finally
         {
+            _registry.Remove(id);
             client.Dispose();
             upstream?.Dispose();
             Interlocked.Decrement(ref Counters.Active);
