@@ -21,10 +21,12 @@ public sealed class ConcurrentResolveTests
     private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(5);
 
     [SkippableTheory]
-    [InlineData(ResolvingCapture.AfPacket)]
-    [InlineData(ResolvingCapture.Nfqueue)]
-    [InlineData(ResolvingCapture.Pcap)]
-    public async Task A_thousand_concurrent_connections_each_resolve_to_their_own_client(string backend)
+    [InlineData(ResolvingCapture.AfPacket, ToaInjectionPackets.Syn)]
+    [InlineData(ResolvingCapture.Nfqueue, ToaInjectionPackets.Syn)]
+    [InlineData(ResolvingCapture.Pcap, ToaInjectionPackets.Syn)]
+    [InlineData(ResolvingCapture.AfPacket, ToaInjectionPackets.HandshakeAckAndFirstData)]
+    [InlineData(ResolvingCapture.Nfqueue, ToaInjectionPackets.HandshakeAckAndFirstData)]
+    public async Task A_thousand_concurrent_connections_each_resolve_to_their_own_client(string backend, ToaInjectionPackets packets)
     {
         Requires.Root();
         using var timeout = new CancellationTokenSource(Bound);
@@ -33,7 +35,7 @@ public sealed class ConcurrentResolveTests
         listener.Listen(Connections);
         var endPoint = (IPEndPoint)listener.LocalEndPoint!;
         await using var capture = await ResolvingCapture.StartAsync(backend, (ushort)endPoint.Port, timeout.Token);
-        await using var loadBalancer = LoadBalancerEmulator.Start(endPoint.Port, ToaOptionWriters.Kind254V4(DerivedClient.V4), ToaInjectionPackets.Syn);
+        await using var loadBalancer = LoadBalancerEmulator.Start(endPoint.Port, ToaOptionWriters.Kind254V4(DerivedClient.V4), packets);
 
         var answers = new ConcurrentDictionary<int, FlowResolution>();
         Task server = ServeAsync(listener, capture, answers, timeout.Token);
