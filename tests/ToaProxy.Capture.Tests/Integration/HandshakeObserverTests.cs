@@ -61,7 +61,7 @@ public sealed class HandshakeObserverTests
     {
         Rig rig = NewRig(Trust(source.Contains(':') ? "2001:db8:1b::/48" : "198.51.100.0/24"));
         byte[] toa = client.Contains(':') ? CraftedFrame.ToaV6(kind, RealClientPort, client) : CraftedFrame.ToaV4(kind, RealClientPort, client);
-        byte[] syn = CraftedFrame.Tcp(source, LoadBalancerPort, destination, ServicePort, TcpFlags.Syn, [.. (source.Contains(':') ? LinuxSyn[..4] : LinuxSyn), .. toa]);
+        byte[] syn = CraftedFrame.Tcp(source, LoadBalancerPort, destination, ServicePort, TcpFlags.Syn, [.. LinuxSyn, .. toa]);
 
         Assert.False(rig.Observer.OnFrame(syn, LinkType.RawIp, mayModify: false));
         FlowResolution answer = Resolve(rig.Table, Key(source, LoadBalancerPort, destination));
@@ -145,7 +145,7 @@ public sealed class HandshakeObserverTests
 
         Assert.Equal(IPAddress.Parse("203.0.113.9"), answer.Client.Address.ToIPAddress());
         Assert.Equal(0, rig.Counters.Conflicts);
-        Assert.Equal(0, rig.Counters.ToaOptionsSeen - 1);
+        Assert.Equal(1, rig.Counters.ToaOptionsSeen); // the SYN's; resets are dropped before decoding
     }
 
     [Fact]

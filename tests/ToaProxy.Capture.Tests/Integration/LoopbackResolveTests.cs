@@ -161,6 +161,10 @@ public sealed class LoopbackResolveTests
             Assert.Equal(FlowResolutionStatus.NoToa, second.Status);
             Assert.NotEqual(DerivedClient.V4Address(clientPort), second.Client.Address.ToIPAddress());
         }
+
+        // Both SYNs of the one 4-tuple reached the table (the second replaced the first's taken record).
+        Assert.True(capture.Counters.Syns >= 2, $"{capture.Counters.Syns} SYNs seen");
+        Assert.Equal(1, capture.Counters.ToaRecorded);
     }
 
     private static Socket BoundClient(int port)
