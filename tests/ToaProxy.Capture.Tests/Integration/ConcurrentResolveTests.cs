@@ -21,21 +21,27 @@ public sealed class ConcurrentResolveTests
     private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(5);
 
     [SkippableTheory]
-    [InlineData(ResolvingCapture.AfPacket, ToaInjectionPackets.Syn)]
-    [InlineData(ResolvingCapture.Nfqueue, ToaInjectionPackets.Syn)]
-    [InlineData(ResolvingCapture.Pcap, ToaInjectionPackets.Syn)]
-    [InlineData(ResolvingCapture.AfPacket, ToaInjectionPackets.HandshakeAckAndFirstData)]
-    [InlineData(ResolvingCapture.Nfqueue, ToaInjectionPackets.HandshakeAckAndFirstData)]
-    public async Task A_thousand_concurrent_connections_each_resolve_to_their_own_client(string backend, ToaInjectionPackets packets)
+    [InlineData(ResolvingCapture.AfPacket, "127.0.0.1", ToaInjectionPackets.Syn)]
+    [InlineData(ResolvingCapture.Nfqueue, "127.0.0.1", ToaInjectionPackets.Syn)]
+    [InlineData(ResolvingCapture.Pcap, "127.0.0.1", ToaInjectionPackets.Syn)]
+    [InlineData(ResolvingCapture.AfPacket, "127.0.0.1", ToaInjectionPackets.HandshakeAckAndFirstData)]
+    [InlineData(ResolvingCapture.Nfqueue, "127.0.0.1", ToaInjectionPackets.HandshakeAckAndFirstData)]
+    [InlineData(ResolvingCapture.Pcap, "127.0.0.1", ToaInjectionPackets.HandshakeAckAndFirstData)]
+    [InlineData(ResolvingCapture.AfPacket, "::1", ToaInjectionPackets.Syn)]
+    [InlineData(ResolvingCapture.Nfqueue, "::1", ToaInjectionPackets.HandshakeAckAndFirstData)]
+    public async Task A_thousand_concurrent_connections_each_resolve_to_their_own_client(string backend, string address, ToaInjectionPackets packets)
     {
         Requires.Root();
         using var timeout = new CancellationTokenSource(Bound);
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var loopback = IPAddress.Parse(address);
+        bool ipv6 = loopback.AddressFamily == AddressFamily.InterNetworkV6;
+        using var listener = new Socket(loopback.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(loopback, 0));
         listener.Listen(Connections);
         var endPoint = (IPEndPoint)listener.LocalEndPoint!;
         await using var capture = await ResolvingCapture.StartAsync(backend, (ushort)endPoint.Port, timeout.Token);
-        await using var loadBalancer = LoadBalancerEmulator.Start(endPoint.Port, ToaOptionWriters.Kind254V4(DerivedClient.V4), packets);
+        TcpOptionWriter option = ipv6 ? ToaOptionWriters.Kind254V6(DerivedClient.V6) : ToaOptionWriters.Kind254V4(DerivedClient.V4);
+        await using var loadBalancer = LoadBalancerEmulator.Start(endPoint.Port, option, packets);
 
         var answers = new ConcurrentDictionary<int, FlowResolution>();
         Task server = ServeAsync(listener, capture, answers, timeout.Token);
@@ -46,7 +52,7 @@ public sealed class ConcurrentResolveTests
             await gate.WaitAsync(timeout.Token);
             try
             {
-                using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                using var client = new Socket(loopback.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
                 await client.ConnectAsync(endPoint, timeout.Token);
                 clientPorts.Add(((IPEndPoint)client.LocalEndPoint!).Port);
 
@@ -62,9 +68,10 @@ public sealed class ConcurrentResolveTests
         }));
         await server;
 
+        Func<int, IPAddress> expected = ipv6 ? DerivedClient.V6Address : DerivedClient.V4Address;
         var notFound = answers.Where(a => a.Value.Status != FlowResolutionStatus.Found).Select(a => $"{a.Key}:{a.Value.Status}").ToList();
         var wrong = answers
-            .Where(a => a.Value.IsFound && (!a.Value.Client.Address.ToIPAddress().Equals(DerivedClient.V4Address(a.Key)) || a.Value.Client.Port != a.Key))
+            .Where(a => a.Value.IsFound && (!a.Value.Client.Address.ToIPAddress().Equals(expected(a.Key)) || a.Value.Client.Port != a.Key))
             .Select(a => $"{a.Key}->{a.Value.Client.Address}:{a.Value.Client.Port}")
             .ToList();
         Assert.Equal(Connections, answers.Count);
