@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -19,13 +20,17 @@ namespace ToaProxy.Benchmarks;
 /// port, to a closed port on 127.0.0.1 (the kernel answers RST, no listener queue is involved), paced
 /// at rising rates for one second each, then unpaced. Needs root. Not a BenchmarkDotNet benchmark:
 /// the cost is in the kernel and a second thread, which BenchmarkDotNet cannot attribute.
+/// On loopback the sending thread also runs the receive path (conntrack, TCP, the RST reply), which
+/// limits the rate long before a packet-socket capture does; "afpacket+drop" and "pcap+drop" drop the
+/// SYNs in raw PREROUTING, after the packet socket has its copy, to measure the capture nearer its limit.
 /// </summary>
 internal static class SynBurstMeasurement
 {
     private const int DistinctSources = 60_000;
     private const int FirstSourcePort = 1024;
     private const int ChunkPackets = 32;
-    private static readonly int[] PacedRates = [20_000, 50_000, 100_000, 200_000, 400_000];
+    private const string DropSuffix = "+drop";
+    private static readonly int[] PacedRates = [20_000, 50_000, 100_000, 200_000, 400_000, 800_000];
     private static readonly TimeSpan StepDuration = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan DrainBound = TimeSpan.FromSeconds(10);
 
@@ -37,7 +42,7 @@ internal static class SynBurstMeasurement
             return 2;
         }
 
-        string[] backends = args.Length > 0 ? args : ["afpacket", "pcap", "nfqueue"];
+        string[] backends = args.Length > 0 ? args : ["afpacket", "pcap", "nfqueue", "afpacket" + DropSuffix, "pcap" + DropSuffix];
         ushort port = ClosedLoopbackPort();
         byte[][] syns = BuildSyns(port);
         using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Raw);
@@ -54,8 +59,15 @@ internal static class SynBurstMeasurement
         return 0;
     }
 
-    private static async Task MeasureAsync(string backendName, ushort port, byte[][] syns, Socket sender, SocketAddress destination)
+    private static async Task MeasureAsync(string label, ushort port, byte[][] syns, Socket sender, SocketAddress destination)
     {
+        bool dropAfterCapture = label.EndsWith(DropSuffix, StringComparison.Ordinal);
+        string backendName = dropAfterCapture ? label[..^DropSuffix.Length] : label;
+        if (dropAfterCapture && backendName == "nfqueue")
+        {
+            throw new ArgumentException("nfqueue+drop would drop the SYNs before they reach the INPUT queue.");
+        }
+
         var counters = new CaptureCounters();
         var table = new FlowTable(new FlowTableOptions(), counters);
         var observer = new HandshakeObserver(table, ToaOptionTable.Default, TrustedSourceList.Everyone, [port], false, NullLogger.Instance);
@@ -71,11 +83,18 @@ internal static class SynBurstMeasurement
                 RulePorts = [port],
                 RuleTag = tag,
             }),
-            _ => throw new ArgumentException($"unknown backend '{backendName}' (afpacket, pcap, nfqueue)"),
+            _ => throw new ArgumentException($"unknown backend '{backendName}' (afpacket, pcap, nfqueue, afpacket+drop, pcap+drop)"),
         };
 
+        using var dropRule = new IptablesRuleSet(tag);
         try
         {
+            if (dropAfterCapture)
+            {
+                dropRule.Add(new IptablesRule(
+                    IptablesFamily.IPv4, "raw", "PREROUTING", ["-i", "lo", "-p", "tcp", "--dport", port.ToString(CultureInfo.InvariantCulture)], ["-j", "DROP"]));
+            }
+
             await backend.StartAsync(observer, CancellationToken.None);
             int next = 0;
             foreach (int rate in PacedRates.Append(0))
@@ -106,13 +125,13 @@ internal static class SynBurstMeasurement
                 long seen = await SettledAsync(() => Interlocked.Read(ref counters.Syns)) - seenBefore;
                 long drops = backend.ReadStatistics().KernelDrops - dropsBefore;
                 Console.WriteLine(
-                    $"| {backendName} | {(rate == 0 ? "unpaced" : rate.ToString("N0"))} | {sent:N0} | {sent / sending.TotalSeconds:N0} | {seen:N0} | {drops:N0} | " +
+                    $"| {label} | {(rate == 0 ? "unpaced" : rate.ToString("N0"))} | {sent:N0} | {sent / sending.TotalSeconds:N0} | {seen:N0} | {drops:N0} | " +
                     $"{seen / sending.TotalSeconds:N0} | {(seen == sent && drops == 0 ? "yes" : "no")} |");
             }
 
             if (backend.Fault is { } fault)
             {
-                Console.WriteLine($"{backendName} faulted: {fault.Message}");
+                Console.WriteLine($"{label} faulted: {fault.Message}");
             }
         }
         finally
