@@ -46,13 +46,30 @@ public sealed class ConcurrentResolveTests
         var answers = new ConcurrentDictionary<int, FlowResolution>();
         Task server = ServeAsync(listener, capture, answers, timeout.Token);
         var clientPorts = new ConcurrentBag<int>();
+
+        // Clients stay open until the end: a closed client's port could be reused for the same
+        // 4-tuple (loopback allows TIME_WAIT reuse), and each connection must keep its own port.
+        var openClients = new ConcurrentBag<Socket>();
         using var gate = new SemaphoreSlim(Concurrency);
-        await Task.WhenAll(Enumerable.Range(0, Connections).Select(async _ =>
+        try
+        {
+            await RunClientsAsync();
+        }
+        finally
+        {
+            foreach (Socket open in openClients)
+            {
+                open.Dispose();
+            }
+        }
+
+        async Task RunClientsAsync() => await Task.WhenAll(Enumerable.Range(0, Connections).Select(async _ =>
         {
             await gate.WaitAsync(timeout.Token);
             try
             {
-                using var client = new Socket(loopback.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                var client = new Socket(loopback.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                openClients.Add(client);
                 await client.ConnectAsync(endPoint, timeout.Token);
                 clientPorts.Add(((IPEndPoint)client.LocalEndPoint!).Port);
 
