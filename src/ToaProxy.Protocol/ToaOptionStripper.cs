@@ -15,7 +15,8 @@ public static class ToaOptionStripper
 
     /// <summary>
     /// NOPs out every option whose (kind, length) is in <paramref name="table"/>, whatever its
-    /// content (a zero address is stripped too); TCP Fast Open cookies are kept. Options before a
+    /// content (a zero address is stripped too); TCP Fast Open cookies are kept on SYNs (the only
+    /// client segment that carries one; elsewhere 254 starting F9 89 is TOA for port 63881). Options before a
     /// malformed one are stripped; the rest is left as the kernel will see it. Returns whether the
     /// packet changed; false also for anything that is not an unfragmented IPv4/IPv6 TCP packet.
     /// </summary>
@@ -34,7 +35,7 @@ public static class ToaOptionStripper
         bool changed = false;
         foreach (TcpOption option in new TcpOptionReader(segment.Options))
         {
-            if (table.TryGetLayout(option.Kind, option.Length, out _) && !TcpFastOpenCookie.Is(option))
+            if (table.TryGetLayout(option.Kind, option.Length, out _) && !(segment.IsSyn && TcpFastOpenCookie.Is(option)))
             {
                 // The reader has already moved past these bytes, so rewriting them under it is safe.
                 options.Slice(option.Offset, option.Length).Fill(TcpOptionKind.NoOperation);

@@ -18,6 +18,14 @@ public class ToaOptionStripperTests
         { 6, Concat([254, 20, 0x30, 0x39, 0x20, 0x01, 0x0D, 0xB8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7], Nop, Nop, Timestamps) },
     };
 
+    /// <summary>Turns an IPv4 test packet into a SYN (a TFO SYN may carry data), checksum fixed.</summary>
+    private static byte[] AsSyn(byte[] ipv4Packet)
+    {
+        ipv4Packet[20 + 13] = (byte)TcpFlags.Syn;
+        Assert.True(TcpChecksum.TryUpdate(ipv4Packet));
+        return ipv4Packet;
+    }
+
     private static byte[] Packet(int version, byte[] options) => version == 4
         ? PacketDotNetFrame.IPv4("192.0.2.10", "192.0.2.20", options, Payload).Bytes
         : PacketDotNetFrame.IPv6("2001:db8::a", "2001:db8::b", options, Payload).Bytes;
@@ -70,17 +78,27 @@ public class ToaOptionStripperTests
     }
 
     [Fact]
-    public void Keeps_tcp_fast_open_cookies_and_disabled_kinds()
+    public void Keeps_tcp_fast_open_cookies_on_a_syn_and_disabled_kinds()
     {
         byte[] fastOpen = [254, 8, 0xF9, 0x89, 1, 2, 3, 4];
         byte[] cdn = [28, 7, 1, 203, 0, 113, 7, 1];
-        byte[] original = Packet(4, Concat(fastOpen, cdn, Toa254V4));
+        byte[] original = AsSyn(Packet(4, Concat(fastOpen, cdn, Toa254V4)));
         byte[] packet = (byte[])original.Clone();
 
         Assert.True(ToaOptionStripper.Strip(packet, ToaOptionTable.Default));
 
         Assert.Equal(original[..(40 + 16)], packet[..(40 + 16)].Select((value, i) => i is 36 or 37 ? original[i] : value));
         Assert.Equal(Enumerable.Repeat((byte)1, 8), packet[56..64]);
+        Assert.True(TcpChecksum.Verify(packet));
+    }
+
+    [Fact]
+    public void After_the_syn_a_254_option_starting_f9_89_is_toa_and_is_stripped()
+    {
+        byte[] packet = Packet(4, [254, 8, 0xF9, 0x89, 203, 0, 113, 7]);
+
+        Assert.True(ToaOptionStripper.Strip(packet, ToaOptionTable.Default));
+        Assert.Equal(Enumerable.Repeat((byte)1, 8), packet[40..48]);
         Assert.True(TcpChecksum.Verify(packet));
     }
 
