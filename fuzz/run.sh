@@ -2,6 +2,7 @@
 # Coverage-guided fuzzing of the packet/TOA decoder and the PROXY readers with SharpFuzz + AFL++.
 #   fuzz/run.sh [seconds-per-target] [target ...]     (default: 60 s, all targets, one after another)
 # Targets: frame strip proxyv2 proxyv1 observer (see fuzz/ToaProxy.Fuzzing/FuzzTarget.cs).
+# Then it replays what the fuzzer kept under coverlet and prints line/branch coverage per parser.
 # Findings go to $FUZZ_OUT (default /tmp/toaproxy-fuzz/<target>); a crash input belongs in
 # fuzz/regressions/<target>/ once fixed, where the test suite replays it.
 set -euo pipefail
@@ -53,3 +54,12 @@ for target in "${targets[@]}"; do
         [ -e "$crash" ] && echo "  crash: $crash (reproduce: dotnet $bin/ToaProxy.Fuzzing.dll $target < \"$crash\")"
     done
 done
+
+# Coverage reached: replay each target's queue (what the fuzzer kept) through the same FuzzTargets
+# code without AFL probes, under coverlet.
+rm -rf "$out/coverage"
+TOAPROXY_FUZZ_FINDINGS="$out" dotnet test tests/ToaProxy.Protocol.Tests --nologo -v quiet \
+    --filter "FullyQualifiedName~FuzzCorpusReplayTests" --collect "XPlat Code Coverage" --results-directory "$out/coverage" >"$out/coverage.log" 2>&1 \
+    || { echo "queue replay failed; see $out/coverage.log" >&2; exit 1; }
+python3 fuzz/coverage.py "$(find "$out/coverage" -name coverage.cobertura.xml | head -1)" \
+    TcpFrameReader TcpOptionReader ToaDecoder ToaOptionStripper ProxyV2Reader ProxyV1Reader IPAddressText HandshakeObserver FlowTable

@@ -57,6 +57,7 @@ TOA_253_V6 = bytes([253, 20]) + struct.pack("!H", 0x1234) + v6("2001:db8:ffff::9
 TOA_254_V4_VIP = bytes([254, 16]) + struct.pack("!H", 0x1234) + v4("203.0.113.9") + b"\x00\x00" + struct.pack("!H", 443) + v4("198.51.100.2")
 TOA_252 = bytes([252, 20]) + struct.pack("!H", 0x1234) + v4("203.0.113.10") + struct.pack("!I", 77) + v4("198.51.100.3") + struct.pack("!H", 443) + b"\x00\x00"
 TOA_249 = bytes([249, 40]) + struct.pack("!H", 0x1234) + v6("2001:db8::10") + bytes([0, 0, 0x4D]) + b"\x00" + v6("2001:db8::20")
+VPC_201 = bytes([201, 6]) + struct.pack("!I", 77)
 CDN_28 = bytes([28, 7, 1]) + v4("203.0.113.11")
 TFO_COOKIE = bytes([254, 12, 0xF9, 0x89]) + b"\x11" * 8
 
@@ -65,6 +66,7 @@ FRAMES = {
     "syn-v4-200-vip202": ipv4(tcp(MSS + TOA_200_V4 + VIP_202)),
     "syn-v4-254-vip": ipv4(tcp(MSS + TOA_254_V4_VIP + NOP2 + NOP2)),
     "ack-v4-252": ipv4(tcp(TOA_252, flags=0x10)),
+    "syn-v4-200-vpc201": ipv4(tcp(TOA_200_V4 + VPC_201 + NOP2)),
     "data-v4-254": ipv4(tcp(TOA_254_V4, flags=0x18, payload=b"GET / HTTP/1.1\r\n\r\n")),
     "syn-v4-tfo-cookie-254": ipv4(tcp(TFO_COOKIE + TOA_254_V4)),
     "syn-v6-253": ipv6(tcp(MSS + TOA_253_V6)),
@@ -103,6 +105,11 @@ def observer_seeds():
         write("observer", f"{kind}-syn-ack-data", bytes([index | 8]) + frames)
     flood = b"".join(bytes([len(p)]) + p for p in (ipv4(tcp(TOA_254_V4), src=f"10.0.0.{i}") for i in range(1, 7)))
     write("observer", "raw-six-syns-evict", bytes([3]) + flood)
+    # Restricted (bit 4): trusted 10.0.0.0/8 to port 8080, then an untrusted source, then another port.
+    untrusted = ipv4(tcp(TOA_254_V4), src="192.0.2.1")
+    other_port = ipv4(tcp(TOA_254_V4)).replace(struct.pack("!HH", 40000, 8080), struct.pack("!HH", 40000, 9090), 1)
+    mixed = b"".join(bytes([len(p)]) + p for p in (syn, untrusted, other_port))
+    write("observer", "raw-restricted-trusted-untrusted-port", bytes([3 | 16]) + mixed)
     v6 = FRAMES["syn-v6-253"]
     write("observer", "raw-syn-v6-253", bytes([3 | 8, len(v6)]) + v6)
 

@@ -19,6 +19,10 @@ public static class FuzzTargets
 
     private static readonly LinkType[] LinkTypes = [LinkType.Ethernet, LinkType.LinuxSll, LinkType.LinuxSll2, LinkType.RawIp];
 
+    // The seeds' load balancer and service, so the restricted observer reaches both the trusted and the untrusted paths.
+    private static readonly TrustedSourceList SeedLoadBalancers = new([Cidr("10.0.0.0/8"), Cidr("2001:db8::/32")]);
+    private static readonly ushort[] SeedServicePorts = [8080];
+
     public static void Run(FuzzTarget target, ReadOnlySpan<byte> input)
     {
         switch (target)
@@ -117,7 +121,8 @@ public static class FuzzTargets
         Require(reread.IsComplete && reread.Header == result.Header, $"round trip changed {result.Header} to {reread.Header}");
     }
 
-    // Selector byte: bits 0-1 link type, bit 2 option table, bit 3 strip; then frames, each after a length byte.
+    // Selector byte: bits 0-1 link type, bit 2 option table, bit 3 strip, bit 4 restrict trusted sources and
+    // ports to the seeds'; then frames, each after a length byte.
     private static void Observer(ReadOnlySpan<byte> input)
     {
         if (input.IsEmpty)
@@ -127,8 +132,14 @@ public static class FuzzTargets
 
         byte selector = input[0];
         var table = new FlowTable(new FlowTableOptions { MaxFlows = ObserverMaxFlows }, new CaptureCounters());
+        bool restricted = (selector & 16) != 0;
         var observer = new HandshakeObserver(
-            table, TableFor(selector >> 2), TrustedSourceList.Everyone, [], stripOption: (selector & 8) != 0, FaultRaisingLogger.Instance);
+            table,
+            TableFor(selector >> 2),
+            restricted ? SeedLoadBalancers : TrustedSourceList.Everyone,
+            restricted ? SeedServicePorts : [],
+            stripOption: (selector & 8) != 0,
+            FaultRaisingLogger.Instance);
         ReadOnlySpan<byte> rest = input[1..];
         while (!rest.IsEmpty)
         {
@@ -139,6 +150,9 @@ public static class FuzzTargets
 
         Require(table.Count <= ObserverMaxFlows, "flow table grew past MaxFlows");
     }
+
+    private static CidrRange Cidr(string text) =>
+        CidrRange.TryParse(text, out CidrRange range, out string error) ? range : throw new ArgumentException(error, nameof(text));
 
     private static ToaOptionTable TableFor(int selector) => (selector & 1) == 0 ? ToaOptionTable.Default : ToaOptionTable.All;
 
