@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using ToaProxy.Capture.Emulation;
@@ -94,7 +95,18 @@ internal static class DemoCommand
                         RuleTag = RuleTag,
                     });
                 output.WriteLine($"demo: load-balancer emulator inserts TOA into connections to port {listener.Listen.Port}; sample backend on {listener.Upstream}. Ctrl-C to stop.");
-                await ConnectLoopAsync(ClientTarget(listener.Listen), count, interval, output, cancellationToken).ConfigureAwait(false);
+
+                // The host's console lifetime takes SIGINT/SIGTERM and stops the host: the demo ends with it.
+                using var stopping = CancellationTokenSource.CreateLinkedTokenSource(
+                    cancellationToken, host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+                try
+                {
+                    await ConnectLoopAsync(ClientTarget(listener.Listen), count, interval, output, stopping.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                    // Ctrl-C or SIGTERM: the normal way to end the demo.
+                }
             }
             finally
             {
