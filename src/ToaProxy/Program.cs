@@ -13,6 +13,7 @@ var root = new RootCommand("toaproxy: the real client address from TOA, delivere
     CheckConfigCommand.Create(configOption),
     DemoCommand.Create(configOption),
     InspectCommand.Create(),
+    EmulateCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();
