@@ -14,6 +14,7 @@ var root = new RootCommand("toaproxy: the real client address from TOA, delivere
     DemoCommand.Create(configOption),
     InspectCommand.Create(),
     EmulateCommand.Create(),
+    DoctorCommand.Create(configOption),
 };
 
 return await root.Parse(args).InvokeAsync();
