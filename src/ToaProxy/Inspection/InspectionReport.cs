@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ToaProxy.Capture.Flows;
@@ -47,7 +48,7 @@ public static class InspectionReport
             ["skippedFrames"] = skipped,
             ["flows"] = new JsonArray([.. flows.Select(f => (JsonNode)Describe(f))]),
         };
-        output.WriteLine(document.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        output.WriteLine(document.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
     }
 
     /// <summary>"syn", "ack", "data", "fin": the packet names of the issue and the admin API.</summary>
