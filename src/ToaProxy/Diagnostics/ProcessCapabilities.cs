@@ -5,7 +5,6 @@ namespace ToaProxy.Diagnostics;
 /// <summary>The effective capability set of this process (CapEff in /proc/self/status).</summary>
 public readonly record struct ProcessCapabilities(ulong Effective)
 {
-    public const int NetBindService = 10;
     public const int NetAdmin = 12;
     public const int NetRaw = 13;
 
@@ -35,7 +34,6 @@ public readonly record struct ProcessCapabilities(ulong Effective)
 
     public static string Name(int capability) => capability switch
     {
-        NetBindService => "CAP_NET_BIND_SERVICE",
         NetAdmin => "CAP_NET_ADMIN",
         NetRaw => "CAP_NET_RAW",
         _ => $"capability {capability}",
