@@ -32,6 +32,11 @@ if [ "$files" -eq 0 ]; then
   echo "tests: 0 passed, 1 failed (no test results were written)"
   exit 1
 fi
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  # dotnet test failed without a failed test in any TRX: a test host crashed or a run aborted.
+  echo "dotnet test exited with $status although no test reported failure (aborted run, see above)"
+  failed=1
+fi
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 if [ "$failed" -ne 0 ] || [ "$status" -ne 0 ]; then
   exit 1

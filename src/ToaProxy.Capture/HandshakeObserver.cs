@@ -85,7 +85,7 @@ public sealed partial class HandshakeObserver : IFrameSink
         }
 
         Span<ToaOption> found = stackalloc ToaOption[MaxOptionsPerPacket];
-        ToaScanResult scan = ToaDecoder.Scan(segment.Options, _options, found);
+        ToaScanResult scan = ToaDecoder.Scan(segment.Options, _options, found, segment.IsSyn);
         bool hasClient = false;
         ToaClient client = default;
         if (scan.Status == ToaScanStatus.Malformed)

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
 
-// The netlink codec stays internal (it is not a contract), but its encode/decode tests need it.
+// The netlink codec, the drain barrier and the libc/libpcap interop stay internal (they are not
+// contracts), but their tests need them.
 [assembly: InternalsVisibleTo("ToaProxy.Capture.Tests")]

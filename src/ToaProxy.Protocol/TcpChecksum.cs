@@ -13,6 +13,7 @@ public static class TcpChecksum
 {
     private const int ChecksumOffset = 16;
     private const byte ProtocolTcp = 6;
+    private const int TcpMinHeaderLength = 20;
 
     /// <summary>The value the TCP checksum field must hold (host order; store big-endian at
     /// TCP offset 16), computed as if the field were zero.</summary>
@@ -31,11 +32,7 @@ public static class TcpChecksum
             return false;
         }
 
-        ReadOnlySpan<byte> segment = ipPacket.Slice(tcpOffset, segmentLength);
-        ulong sum = PseudoHeaderSum(ipPacket, segmentLength);
-        sum = InternetChecksum.Add(sum, segment[..ChecksumOffset]);
-        sum = InternetChecksum.Add(sum, segment[(ChecksumOffset + 2)..]);
-        checksum = InternetChecksum.Finish(sum);
+        checksum = ComputeLocated(ipPacket, tcpOffset, segmentLength);
         return true;
     }
 
@@ -55,14 +52,24 @@ public static class TcpChecksum
     /// it is not a complete TCP packet.</summary>
     public static bool TryUpdate(Span<byte> ipPacket)
     {
-        if (!TryCompute(ipPacket, out ushort checksum))
+        if (!TryLocate(ipPacket, out int tcpOffset, out int segmentLength))
         {
             return false;
         }
 
-        TryLocate(ipPacket, out int tcpOffset, out _);
-        BinaryPrimitives.WriteUInt16BigEndian(ipPacket[(tcpOffset + ChecksumOffset)..], checksum);
+        BinaryPrimitives.WriteUInt16BigEndian(
+            ipPacket[(tcpOffset + ChecksumOffset)..], ComputeLocated(ipPacket, tcpOffset, segmentLength));
         return true;
+    }
+
+    // Sums everything but the checksum field itself, which counts as zero.
+    private static ushort ComputeLocated(ReadOnlySpan<byte> ipPacket, int tcpOffset, int segmentLength)
+    {
+        ReadOnlySpan<byte> segment = ipPacket.Slice(tcpOffset, segmentLength);
+        ulong sum = PseudoHeaderSum(ipPacket, segmentLength);
+        sum = InternetChecksum.Add(sum, segment[..ChecksumOffset]);
+        sum = InternetChecksum.Add(sum, segment[(ChecksumOffset + 2)..]);
+        return InternetChecksum.Finish(sum);
     }
 
     private static bool TryLocate(ReadOnlySpan<byte> ipPacket, out int tcpOffset, out int segmentLength)
@@ -75,7 +82,7 @@ public static class TcpChecksum
         }
 
         tcpOffset = segment.TcpOffset;
-        segmentLength = 20 + segment.Options.Length + segment.PayloadLength;
+        segmentLength = TcpMinHeaderLength + segment.Options.Length + segment.PayloadLength;
         return ipPacket.Length - tcpOffset >= segmentLength;
     }
 

@@ -37,6 +37,12 @@ public static class TcpFrameReader
     // More-fragments flag plus the 13-bit fragment offset; DF (0x4000) does not make a fragment.
     private const ushort IPv4FragmentMask = 0x3FFF;
 
+    /// <summary>
+    /// Ok with <paramref name="segment"/> filled (its spans view <paramref name="frame"/>), or why not:
+    /// Truncated when the frame ends inside a header, BadLength when length fields contradict each
+    /// other, Fragment for an IPv4 TCP fragment or any IPv6 packet with a fragment header (an IPv4
+    /// fragment of another protocol is NotTcp).
+    /// </summary>
     public static FrameParseStatus TryRead(ReadOnlySpan<byte> frame, LinkType linkType, out TcpSegment segment)
     {
         segment = default;

@@ -22,7 +22,15 @@ public static class ToaDecoder
     /// handing a backend a wrong client address is worse than handing it none.
     /// A kind-254 option starting F9 89 is a TCP Fast Open cookie and is skipped, not a fault.
     /// </summary>
-    public static ToaScanResult Scan(ReadOnlySpan<byte> tcpOptions, ToaOptionTable table, Span<ToaOption> destination)
+    public static ToaScanResult Scan(ReadOnlySpan<byte> tcpOptions, ToaOptionTable table, Span<ToaOption> destination) =>
+        Scan(tcpOptions, table, destination, isSyn: true);
+
+    /// <summary>
+    /// As <see cref="Scan(ReadOnlySpan{byte}, ToaOptionTable, Span{ToaOption})"/>, for a segment whose
+    /// SYN flag is known: a client sends a TFO cookie only on its SYN, so on any other segment a
+    /// kind-254 option starting F9 89 is TOA for client port 63881, not a cookie to skip.
+    /// </summary>
+    public static ToaScanResult Scan(ReadOnlySpan<byte> tcpOptions, ToaOptionTable table, Span<ToaOption> destination, bool isSyn)
     {
         ArgumentNullException.ThrowIfNull(table);
         int count = 0;
@@ -31,7 +39,7 @@ public static class ToaDecoder
         while (reader.MoveNext())
         {
             TcpOption option = reader.Current;
-            if (!table.IsKindEnabled(option.Kind) || TcpFastOpenCookie.Is(option))
+            if (!table.IsKindEnabled(option.Kind) || (isSyn && TcpFastOpenCookie.Is(option)))
             {
                 continue;
             }
@@ -80,12 +88,12 @@ public static class ToaDecoder
                 true, (uint)((data[18] << 16) | (data[19] << 8) | data[20])),
             ToaLayout.CdnClient => new(
                 kind, length, layout, true, data.Length == 5 ? V4(data, 1) : V6(data, 1), 0, false, none, 0, false, 0),
-            _ => throw new UnreachableException($"ToaOptionTable admitted unknown layout {layout}."),
+            _ => throw UnknownLayout(layout),
         };
         return IsPlausible(decoded, data);
     }
 
-    private static bool IsPlausible(ToaOption option, ReadOnlySpan<byte> data) => option.Layout switch
+    private static bool IsPlausible(in ToaOption option, ReadOnlySpan<byte> data) => option.Layout switch
     {
         ToaLayout.CdnClient => data[0] == CdnVersion && IsSpecified(option.Client),
 
@@ -94,6 +102,10 @@ public static class ToaDecoder
         _ => (!option.HasClient || (IsSpecified(option.Client) && option.ClientPort != 0))
             && (!option.HasVip || (IsSpecified(option.Vip) && option.VipPort != 0)),
     };
+
+    // Out of line: building the message in TryDecode would cost every call a string-builder frame.
+    private static UnreachableException UnknownLayout(ToaLayout layout) =>
+        new($"ToaOptionTable admitted unknown layout {layout}.");
 
     private static ushort Port(ReadOnlySpan<byte> data, int offset) => BinaryPrimitives.ReadUInt16BigEndian(data[offset..]);
 

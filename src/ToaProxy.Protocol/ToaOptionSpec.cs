@@ -49,7 +49,11 @@ public readonly record struct ToaOptionSpec
         ToaLayout layout;
         if (lengthAndLayout.Length == 2)
         {
-            layout = ToaLayoutName.Parse(lengthAndLayout[1]);
+            if (!ToaLayoutName.TryParse(lengthAndLayout[1], out layout))
+            {
+                throw new FormatException(
+                    $"TOA option '{text}': unknown layout '{lengthAndLayout[1].Trim()}'. Known layouts: {ToaLayoutName.KnownNames}.");
+            }
         }
         else if (!ToaOptionTable.All.TryGetLayout(kind, length, out layout))
         {

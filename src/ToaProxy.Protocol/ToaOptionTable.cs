@@ -40,7 +40,7 @@ public sealed class ToaOptionTable
 
     private ToaOptionTable(ToaOptionSpec[] specs)
     {
-        Specs = specs;
+        Specs = Array.AsReadOnly(specs);
         foreach (ToaOptionSpec spec in specs)
         {
             _kindEnabled[spec.Kind] = true;

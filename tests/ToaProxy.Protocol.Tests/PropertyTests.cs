@@ -20,6 +20,9 @@ public class PropertyTests
 
     private static readonly Gen<byte[]> NonToaOptions = CommonOption.Array[0, 5].Select(parts => Concat(parts));
 
+    // A kind-254 option whose port is 0xF989 is read as a TCP Fast Open cookie, by design.
+    private static readonly Gen<ushort> ClientPort = Gen.UShort[1, ushort.MaxValue].Where(port => port != 0xF989);
+
     private static readonly Gen<FrameShape> Shape = Gen.OneOf(Enum.GetValues<FrameShape>());
 
     [Fact]
@@ -95,7 +98,7 @@ public class PropertyTests
     public void A_generated_client_option_in_a_generated_frame_round_trips()
     {
         Gen<(byte Kind, bool IPv6)> clientKind = Gen.OneOf(((byte)200, false), ((byte)254, false), ((byte)254, true), ((byte)253, true));
-        Gen.Select(clientKind, Gen.Byte.Array[16], Gen.UShort[1, ushort.MaxValue], NonToaOptions, NonToaOptions, Shape, Gen.Bool, Gen.Int[0, 50])
+        Gen.Select(clientKind, Gen.Byte.Array[16], ClientPort, NonToaOptions, NonToaOptions, Shape, Gen.Bool, Gen.Int[0, 50])
             .Sample((kind, address, port, before, after, shape, ipv6Packet, payloadLength) =>
             {
                 address[0] = 0x20; // never unspecified, never IPv4-mapped
@@ -123,9 +126,64 @@ public class PropertyTests
     }
 
     [Fact]
+    public void Every_layout_round_trips_from_bytes_written_per_the_notes()
+    {
+        Gen<byte[]> address4 = Gen.Byte.Array[4].Select(bytes => { bytes[0] = 198; return bytes; });
+        Gen<byte[]> address6 = Gen.Byte.Array[16].Select(bytes => { bytes[0] = 0x20; return bytes; });
+        Gen.Select(Gen.OneOf(ToaOptionTable.All.Specs.ToArray()), ClientPort, Gen.UShort[1, ushort.MaxValue], Gen.UInt, address4, address6, address4, address6)
+            .Sample((spec, port, vipPort, vpcId, client4, client6, vip4, vip6) =>
+            {
+                byte[] p = [(byte)(port >> 8), (byte)port];
+                byte[] vp = [(byte)(vipPort >> 8), (byte)vipPort];
+                byte[] vpc = [(byte)(vpcId >> 24), (byte)(vpcId >> 16), (byte)(vpcId >> 8), (byte)vpcId];
+                byte[] body = spec.Layout switch
+                {
+                    ToaLayout.ClientV4 => [.. p, .. client4],
+                    ToaLayout.ClientV6 => [.. p, .. client6],
+                    ToaLayout.ClientV4WithVip => [.. p, .. client4, 0, 0, .. vp, .. vip4],
+                    ToaLayout.VipV4 => [.. vp, .. vip4],
+                    ToaLayout.VpcId => vpc,
+                    ToaLayout.ClientV4VpcVip => [.. p, .. client4, .. vpc, .. vip4, .. vp, 0, 0],
+                    ToaLayout.ClientV6VpcVip => [.. p, .. client6, .. vpc[1..], 0, .. vip6],
+                    _ => spec.Length == 7 ? [1, .. client4] : [1, .. client6],
+                };
+                byte[] option = [spec.Kind, spec.Length, .. body];
+                Assert.Equal(spec.Length, option.Length);
+
+                var found = new ToaOption[1];
+                ToaScanResult result = ToaDecoder.Scan(Concat(Nop, option), ToaOptionTable.All, found);
+
+                Assert.Equal(new ToaScanResult(ToaScanStatus.Found, 1, 0, 0), result);
+                ToaOption decoded = found[0];
+                Assert.Equal(spec.Layout, decoded.Layout);
+                bool v6Client = spec.Layout is ToaLayout.ClientV6 or ToaLayout.ClientV6VpcVip || spec.Length == 19;
+                if (decoded.HasClient)
+                {
+                    Assert.Equal(new IPAddress(v6Client ? client6 : client4), decoded.Client.ToIPAddress());
+                    Assert.Equal(spec.Layout == ToaLayout.CdnClient ? 0 : port, decoded.ClientPort);
+                }
+
+                if (decoded.HasVip)
+                {
+                    Assert.Equal(new IPAddress(spec.Layout == ToaLayout.ClientV6VpcVip ? vip6 : vip4), decoded.Vip.ToIPAddress());
+                    Assert.Equal(spec.Layout == ToaLayout.ClientV6VpcVip ? 0 : vipPort, decoded.VipPort);
+                }
+
+                if (decoded.HasVpcId)
+                {
+                    Assert.Equal(spec.Layout == ToaLayout.ClientV6VpcVip ? vpcId & 0xFFFFFF : vpcId, decoded.VpcId);
+                }
+
+                Assert.Equal(spec.Layout is not (ToaLayout.VipV4 or ToaLayout.VpcId), decoded.HasClient);
+                Assert.Equal(spec.Layout is ToaLayout.ClientV4WithVip or ToaLayout.VipV4 or ToaLayout.ClientV4VpcVip or ToaLayout.ClientV6VpcVip, decoded.HasVip);
+                Assert.Equal(spec.Layout is ToaLayout.VpcId or ToaLayout.ClientV4VpcVip or ToaLayout.ClientV6VpcVip, decoded.HasVpcId);
+            });
+    }
+
+    [Fact]
     public void Stripping_generated_packets_keeps_them_valid_and_toa_free()
     {
-        Gen.Select(NonToaOptions, NonToaOptions, Gen.UShort[1, ushort.MaxValue], Gen.Byte.Array[0, 64], Gen.Bool)
+        Gen.Select(NonToaOptions, NonToaOptions, ClientPort, Gen.Byte.Array[0, 64], Gen.Bool)
             .Sample((before, after, port, payload, ipv6) =>
             {
                 byte[] toa = [254, 8, (byte)(port >> 8), (byte)port, 198, 51, 100, 7];

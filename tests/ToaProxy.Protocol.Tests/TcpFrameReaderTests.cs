@@ -308,4 +308,23 @@ public class TcpFrameReaderTests
         Assert.Equal(54, segment.TcpOffset);
         Assert.Equal(options, segment.Options.ToArray());
     }
+
+    [Fact]
+    public void Reading_and_scanning_a_frame_allocates_nothing()
+    {
+        byte[] frame = HandBuiltFrame.Ethernet(HandBuiltFrame.IPv6(HandBuiltFrame.Tcp(Concat(Nop, Nop, Timestamps, Toa253V6)), (0, new byte[6])), 0x8100);
+        var found = new ToaOption[2];
+        int ReadAndScan() => TcpFrameReader.TryRead(frame, LinkType.Ethernet, out TcpSegment segment) == FrameParseStatus.Ok
+            ? ToaDecoder.Scan(segment.Options, ToaOptionTable.Default, found).Count
+            : -1;
+        Assert.Equal(1, ReadAndScan());
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            ReadAndScan();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }

@@ -184,6 +184,21 @@ public class ToaDecoderTests
         Assert.Equal("203.0.113.7", after.Client.ToString());
     }
 
+    [Fact]
+    public void After_the_syn_a_254_option_starting_f9_89_is_toa_for_client_port_63881()
+    {
+        byte[] options = [254, 8, 0xF9, 0x89, 203, 0, 113, 7];
+        Span<ToaOption> found = new ToaOption[2];
+
+        ToaScanResult onSyn = ToaDecoder.Scan(options, ToaOptionTable.Default, found, isSyn: true);
+        ToaScanResult onAck = ToaDecoder.Scan(options, ToaOptionTable.Default, found, isSyn: false);
+
+        Assert.Equal(ToaScanResult.None, onSyn);
+        Assert.Equal(ToaScanStatus.Found, onAck.Status);
+        Assert.Equal(63881, found[0].ClientPort);
+        Assert.Equal("203.0.113.7", found[0].Client.ToString());
+    }
+
     [Theory]
     [InlineData(new byte[] { 254, 12, 0x30, 0x39, 203, 0, 113, 7, 0, 0, 0, 0 }, (byte)254, (byte)12)]
     [InlineData(new byte[] { 200, 20, 0x30, 0x39, 0x20, 0x01, 0x0D, 0xB8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7 }, (byte)200, (byte)20)]

@@ -94,7 +94,18 @@ public sealed class ExternalProcess : IDisposable
     }
 
     /// <summary>Waits for the process to exit by itself; false on timeout.</summary>
-    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            return false;
+        }
+
+        // The timed overload returns before redirected output is drained; this one waits for EOF on
+        // both streams, so StandardOutput/StandardError are complete afterwards.
+        _process.WaitForExit();
+        return true;
+    }
 
     /// <summary>Command line, exit state and the tail of both streams, for assertion messages.</summary>
     public string Describe(int tailLines = 20)

@@ -144,13 +144,19 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
         PollFd* fds = stackalloc PollFd[2];
         fds[0] = new PollFd { Fd = socketFd, Events = LinuxLibC.PollIn };
         fds[1] = new PollFd { Fd = wakeFd, Events = LinuxLibC.PollIn };
+        bool wakePending = true;
         bool linkDown = false;
 
         fixed (byte* frame = buffer)
         {
             while (!_stopRequested)
             {
-                _wakeSignal!.Reset();
+                // Only after poll saw it readable: a wake-up arriving later keeps the fd readable for the next poll.
+                if (wakePending)
+                {
+                    _wakeSignal!.Reset();
+                }
+
                 long barrierSnapshot = _drainBarrier.Snapshot();
                 while (!_stopRequested)
                 {
@@ -204,6 +210,8 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
                 {
                     throw RuntimeError("poll reported a closed descriptor", LinuxLibC.EBadF);
                 }
+
+                wakePending = ready < 0 || (fds[1].ReturnedEvents & LinuxLibC.PollIn) != 0;
             }
         }
     }

@@ -30,12 +30,9 @@ internal static unsafe partial class LinuxLibC
     public const int EfdCloExec = 0x80000;
 
     public const short PollIn = 0x001;
-    public const short PollErr = 0x008;
-    public const short PollHup = 0x010;
     public const short PollNval = 0x020;
 
     public const int EIntr = 4;
-    public const int ENxio = 6;
     public const int EBadF = 9;
     public const int EAgain = 11;
     public const int ENoDev = 19;

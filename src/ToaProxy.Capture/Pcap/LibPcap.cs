@@ -16,8 +16,8 @@ internal static unsafe partial class LibPcap
     /// <summary>pcap_next_ex in non-blocking mode: no packet is available now.</summary>
     public const int NoPacketAvailable = 0;
 
-    /// <summary>Offset of caplen in struct pcap_pkthdr on 64-bit Linux (after a 16-byte struct timeval).</summary>
-    public const int CaptureLengthOffset = 16;
+    /// <summary>Offset of caplen in struct pcap_pkthdr: after struct timeval, two C longs.</summary>
+    public static readonly int CaptureLengthOffset = 2 * IntPtr.Size;
 
     [LibraryImport("pcap", EntryPoint = "pcap_next_ex")]
     public static partial int NextEx(PcapHandle handle, out byte* header, out byte* data);

@@ -143,7 +143,6 @@ public sealed class PcapCaptureBackend : ICaptureBackend
                 Mode = DeviceModes.MaxResponsiveness,
                 Snaplen = _options.SnapLength,
                 BufferSize = _options.KernelBufferBytes,
-                ReadTimeout = IdleCheckMilliseconds,
             });
             linkType = PcapLinkTypes.ToLinkType(device.LinkType)
                 ?? throw new IOException($"libpcap capture on '{name}': link type {device.LinkType} is not supported.");
@@ -208,9 +207,15 @@ public sealed class PcapCaptureBackend : ICaptureBackend
         PollFd* fds = stackalloc PollFd[2];
         fds[0] = new PollFd { Fd = pcapFd, Events = LinuxLibC.PollIn };
         fds[1] = new PollFd { Fd = wakeFd, Events = LinuxLibC.PollIn };
+        bool wakePending = true;
         while (!_stopRequested)
         {
-            _wakeSignal!.Reset();
+            // Only after poll saw it readable: a wake-up arriving later keeps the fd readable for the next poll.
+            if (wakePending)
+            {
+                _wakeSignal!.Reset();
+            }
+
             long barrierSnapshot = _drainBarrier.Snapshot();
             while (!_stopRequested)
             {
@@ -236,11 +241,14 @@ public sealed class PcapCaptureBackend : ICaptureBackend
             _drainBarrier.ReleaseThrough(barrierSnapshot);
             fds[0].ReturnedEvents = 0;
             fds[1].ReturnedEvents = 0;
-            if (LinuxLibC.Poll(fds, 2, IdleCheckMilliseconds) < 0 && Marshal.GetLastPInvokeError() is var errno && errno != LinuxLibC.EIntr)
+            int ready = LinuxLibC.Poll(fds, 2, IdleCheckMilliseconds);
+            if (ready < 0 && Marshal.GetLastPInvokeError() is var errno && errno != LinuxLibC.EIntr)
             {
                 var os = new Win32Exception(errno);
                 throw new IOException($"libpcap capture on '{_options.InterfaceName}' stopped: poll failed: {os.Message}", os);
             }
+
+            wakePending = ready < 0 || (fds[1].ReturnedEvents & LinuxLibC.PollIn) != 0;
         }
     }
 

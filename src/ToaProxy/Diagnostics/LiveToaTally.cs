@@ -55,7 +55,7 @@ public sealed class LiveToaTally(ToaOptionTable options, TrustedSourceList trust
         }
 
         Span<ToaOption> found = stackalloc ToaOption[MaxOptionsPerPacket];
-        ToaScanResult scan = ToaDecoder.Scan(segment.Options, options, found);
+        ToaScanResult scan = ToaDecoder.Scan(segment.Options, options, found, segment.IsSyn);
         lock (_gate)
         {
             if (segment.IsSyn)

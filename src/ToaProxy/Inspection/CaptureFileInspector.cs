@@ -88,7 +88,7 @@ public sealed class CaptureFileInspector(ToaOptionTable options, TrustedSourceLi
         flow.NotePacket(role, segment.Sequence);
 
         Span<ToaOption> found = stackalloc ToaOption[MaxOptionsPerPacket];
-        ToaScanResult scan = ToaDecoder.Scan(segment.Options, options, found);
+        ToaScanResult scan = ToaDecoder.Scan(segment.Options, options, found, segment.IsSyn);
         if (scan.Status == ToaScanStatus.Malformed)
         {
             flow.NoteMalformed(scan.FaultKind, scan.FaultLength);
@@ -98,11 +98,15 @@ public sealed class CaptureFileInspector(ToaOptionTable options, TrustedSourceLi
             flow.NoteToa(client, role, trusted.IsTrusted(segment.Source), segment.Source);
         }
 
-        foreach (TcpOption option in new TcpOptionReader(segment.Options))
+        // A client sends a TFO cookie only on its SYN; elsewhere F9 89 is a TOA port (see ToaDecoder).
+        if (segment.IsSyn)
         {
-            if (option.Kind == FastOpenKind || TcpFastOpenCookie.Is(option))
+            foreach (TcpOption option in new TcpOptionReader(segment.Options))
             {
-                flow.NoteFastOpenCookie();
+                if (option.Kind == FastOpenKind || TcpFastOpenCookie.Is(option))
+                {
+                    flow.NoteFastOpenCookie();
+                }
             }
         }
     }

@@ -22,8 +22,8 @@ public sealed class ConnectionRegistry : IDisposable
 
     public long NextId() => Interlocked.Increment(ref _nextId);
 
-    internal void Add(long id, DuplexRelay relay, TimeSpan idleTimeout, ListenerCounters counters) =>
-        _live[id] = new Entry(relay, (long)idleTimeout.TotalMilliseconds, counters);
+    internal void Add(long id, LiveConnection connection, TimeSpan idleTimeout, ListenerCounters counters) =>
+        _live[id] = new Entry(connection, (long)idleTimeout.TotalMilliseconds, counters);
 
     internal void Remove(long id)
     {
@@ -47,7 +47,7 @@ public sealed class ConnectionRegistry : IDisposable
         int aborted = 0;
         foreach (Entry entry in _live.Values)
         {
-            entry.Relay.Abort();
+            entry.Connection.Abort();
             aborted++;
         }
 
@@ -61,13 +61,13 @@ public sealed class ConnectionRegistry : IDisposable
         long now = Environment.TickCount64;
         foreach (Entry entry in _live.Values)
         {
-            if (now - entry.Relay.LastActivity > entry.IdleTimeoutMs)
+            if (now - entry.Connection.LastActivity > entry.IdleTimeoutMs && !entry.Connection.IsAborted)
             {
                 Interlocked.Increment(ref entry.Counters.IdleTimeouts);
-                entry.Relay.Abort();
+                entry.Connection.Abort();
             }
         }
     }
 
-    private sealed record Entry(DuplexRelay Relay, long IdleTimeoutMs, ListenerCounters Counters);
+    private sealed record Entry(LiveConnection Connection, long IdleTimeoutMs, ListenerCounters Counters);
 }

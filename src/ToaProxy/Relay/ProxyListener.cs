@@ -19,6 +19,10 @@ public sealed partial class ProxyListener : IAsyncDisposable
     private readonly ConnectionRegistry _registry;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
+
+    // Cancelled only at dispose, after the drain: a connection still being set up when SIGTERM
+    // arrives gets the same ShutdownTimeout as one already relaying.
+    private readonly CancellationTokenSource _closing = new();
     private readonly UpstreamFailureLog _upstreamFailures;
     private Socket? _listenSocket;
     private Task _acceptLoop = Task.CompletedTask;
@@ -82,7 +86,8 @@ public sealed partial class ProxyListener : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAcceptingAsync().ConfigureAwait(false);
-        _stopping.Dispose();
+        // Not disposed: handlers still finishing may read the tokens, and these sources own no timer.
+        _closing.Cancel();
     }
 
     private async Task AcceptLoopAsync()
@@ -125,13 +130,15 @@ public sealed partial class ProxyListener : IAsyncDisposable
         Interlocked.Increment(ref Counters.Active);
         Socket? upstream = null;
         long id = _registry.NextId();
+        var live = new LiveConnection(client);
+        _registry.Add(id, live, Settings.IdleTimeout, Counters);
         try
         {
             client.NoDelay = true;
             var peer = (IPEndPoint)client.RemoteEndPoint!;
             var local = (IPEndPoint)client.LocalEndPoint!;
             FlowResolution resolution = await _flows.ResolveAsync(
-                FlowKey.FromEndPoints(peer, local), Settings.ToaWait, Settings.WaitForData, _stopping.Token).ConfigureAwait(false);
+                FlowKey.FromEndPoints(peer, local), Settings.ToaWait, Settings.WaitForData, _closing.Token).ConfigureAwait(false);
 
             if (!TryPlanHeader(resolution, peer, local, id, out HeaderPlan plan))
             {
@@ -147,21 +154,22 @@ public sealed partial class ProxyListener : IAsyncDisposable
                 return;
             }
 
+            live.AttachUpstream(upstream);
+
             byte[] header = new byte[ProxyHeaderComposer.MaxLength];
             int headerLength = ProxyHeaderComposer.Compose(header, Settings, plan);
-            await upstream.SendAsync(header.AsMemory(0, headerLength), SocketFlags.None, _stopping.Token).ConfigureAwait(false);
+            await upstream.SendAsync(header.AsMemory(0, headerLength), SocketFlags.None, _closing.Token).ConfigureAwait(false);
             LogRelaying(Settings.Name, id, peer, plan.IsLocal ? "LOCAL" : FormatEndpoint(plan.Source, plan.SourcePort), resolution.Status);
 
             var relay = new DuplexRelay(client, upstream, Counters);
-            _registry.Add(id, relay, Settings.IdleTimeout, Counters);
-            try
+            live.AttachRelay(relay);
+            if (live.IsAborted)
             {
-                await relay.RunAsync().ConfigureAwait(false);
+                // Aborted (shutdown deadline) while setting up: end here rather than relay on closed sockets.
+                relay.Abort();
             }
-            finally
-            {
-                _registry.Remove(id);
-            }
+
+            await relay.RunAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
         {
@@ -175,6 +183,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
         }
         finally
         {
+            _registry.Remove(id);
             client.Dispose();
             upstream?.Dispose();
             Interlocked.Decrement(ref Counters.Active);
@@ -222,7 +231,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
             ? new Socket(SocketType.Stream, ProtocolType.Tcp)
             : new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         socket.NoDelay = true;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
         timeout.CancelAfter(Settings.ConnectTimeout);
         try
         {
@@ -240,7 +249,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
             socket.Dispose();
-            if (_stopping.IsCancellationRequested)
+            if (_closing.IsCancellationRequested)
             {
                 return null;
             }

@@ -3,19 +3,23 @@ using ToaProxy.Protocol;
 
 namespace ToaProxy.Capture.Tests.Support;
 
-/// <summary>Keeps a copy of every frame a backend delivers.</summary>
-public sealed class CollectingFrameSink : IFrameSink
+/// <summary>Keeps a copy of every frame a backend delivers, optionally taking its time over each.</summary>
+public sealed class CollectingFrameSink(TimeSpan perFrameDelay = default) : IFrameSink
 {
     private readonly ConcurrentQueue<(byte[] Frame, LinkType LinkType)> _frames = new();
 
-    public int Count => _frames.Count;
-
     public bool OnFrame(Span<byte> frame, LinkType linkType, bool mayModify)
     {
+        if (perFrameDelay > TimeSpan.Zero)
+        {
+            Thread.Sleep(perFrameDelay);
+        }
+
         _frames.Enqueue((frame.ToArray(), linkType));
         return false;
     }
 
+    /// <summary>The distinct link types delivered so far.</summary>
     public IReadOnlyList<LinkType> LinkTypes => _frames.Select(f => f.LinkType).Distinct().ToList();
 
     /// <summary>The TCP segments delivered so far whose destination port is <paramref name="port"/>.</summary>

@@ -28,7 +28,7 @@ public sealed class LoopbackListener : IDisposable
         try
         {
             await client.ConnectAsync(EndPoint, cancellationToken);
-            var server = await _socket.AcceptAsync(cancellationToken);
+            var server = await AcceptAsync(cancellationToken);
             return (client, server);
         }
         catch
@@ -37,6 +37,9 @@ public sealed class LoopbackListener : IDisposable
             throw;
         }
     }
+
+    /// <summary>Accepts a connection the test opened itself (e.g. from a bound client port).</summary>
+    public async Task<Socket> AcceptAsync(CancellationToken cancellationToken) => await _socket.AcceptAsync(cancellationToken);
 
     public void Dispose() => _socket.Dispose();
 }

@@ -8,17 +8,17 @@ namespace ToaProxy.Capture.Tests.Support;
 /// </summary>
 public sealed class VethPair : IDisposable
 {
+    private readonly string _ipCommand;
+
     private VethPair(string ipCommand, string name)
     {
-        IpCommand = ipCommand;
+        _ipCommand = ipCommand;
         Name = name;
     }
 
-    public string IpCommand { get; }
-
     public string Name { get; }
 
-    public bool Exists => Directory.Exists($"/sys/class/net/{Name}");
+    private bool Exists => Directory.Exists($"/sys/class/net/{Name}");
 
     public static VethPair Create(string ipCommand)
     {
@@ -50,7 +50,7 @@ public sealed class VethPair : IDisposable
 
     private void Run(params string[] arguments)
     {
-        using var process = Process.Start(new ProcessStartInfo(IpCommand, arguments) { RedirectStandardError = true })!;
+        using var process = Process.Start(new ProcessStartInfo(_ipCommand, arguments) { RedirectStandardError = true })!;
         string error = process.StandardError.ReadToEnd();
         if (!process.WaitForExit(10_000) || process.ExitCode != 0)
         {

@@ -202,4 +202,31 @@ public sealed class CaptureEndToEndTests
             IptablesRuleSet.RemoveAllTagged(tag);
         }
     }
+
+    [SkippableFact]
+    public async Task With_destination_vip_the_header_names_the_load_balancers_vip_and_carries_the_vpc_id()
+    {
+        RequireAll("iptables");
+        using var upstream = new ScriptedUpstream();
+        int port = FreePort.Allocate();
+        // Alibaba vtoa 252/20: client 203.0.113.7:12345, VPC id 0x1234, VIP 198.51.100.80:443.
+        byte[] option = [252, 20, 0x30, 0x39, 203, 0, 113, 7, 0, 0, 0x12, 0x34, 198, 51, 100, 80, 0x01, 0xBB, 0, 0];
+        await using var lb = LoadBalancerEmulator.Start(port, ToaOptionWriters.Raw(option), ToaInjectionPackets.Syn);
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port, "afpacket", queueNumber: KernelIds.NextQueue(), listener: l =>
+        {
+            l["Destination"] = "vip";
+            l["Tlvs"] = new System.Text.Json.Nodes.JsonArray("vpc-id", "crc32c");
+            l["VpcIdTlvType"] = 0xE5;
+        }));
+
+        using var client = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
+        using UpstreamConnection conn = await upstream.AcceptAsync(Step);
+        ToaProxy.Protocol.ProxyV2ReadResult parsed = ToaProxy.Protocol.ProxyV2Reader.Read(conn.HeaderBytes);
+
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("203.0.113.7"), 12345), new IPEndPoint(conn.Header.Source.ToIPAddress(), conn.Header.SourcePort));
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("198.51.100.80"), 443), new IPEndPoint(conn.Header.Destination.ToIPAddress(), conn.Header.DestinationPort));
+        Assert.True(parsed.TryGetTlv(conn.HeaderBytes, 0xE5, out ReadOnlySpan<byte> vpc));
+        Assert.Equal(new byte[] { 0, 0, 0x12, 0x34 }, vpc.ToArray());
+    }
 }

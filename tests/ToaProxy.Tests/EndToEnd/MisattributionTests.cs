@@ -46,6 +46,13 @@ public sealed class MisattributionTests
 
         Assert.Equal(connections, records.Count);
         Assert.Equal(0, missing);
-        Assert.True(wrong.Count == 0, $"{wrong.Count} misattributed lines, e.g. {string.Join(" | ", wrong.Take(5))}");
+        if (wrong.Count > 0)
+        {
+            // What the proxy itself decided for those connections (its debug log) and what the emulator did.
+            var ports = records.Where(r => r.Client is null || !r.Client.Address.Equals(DerivedClient.V4Address(r.Client.Port))).Select(r => $"127.0.0.1:{r.Client?.Port},").ToList();
+            var proxyLines = proxy.Process.StandardOutput.Where(l => ports.Any(p => l.Contains(p, StringComparison.Ordinal))).Take(10);
+            Assert.Fail($"{wrong.Count} connections did not reach nginx with their own client, e.g. {string.Join(" | ", wrong.Take(5))}\n"
+                + $"emulator rewrote {lb.PacketsRewritten} packets\nproxy said:\n{string.Join("\n", proxyLines)}");
+        }
     }
 }

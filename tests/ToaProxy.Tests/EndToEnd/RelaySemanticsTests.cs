@@ -102,7 +102,7 @@ public sealed class RelaySemanticsTests
         var elapsed = Stopwatch.StartNew();
         for (int i = 0; i < 3; i++)
         {
-            // The proxy resets at once: under load the reset can reach the client before its connect completes.
+            // The proxy may reset the connection before the client's connect call has even returned.
             await Assert.ThrowsAnyAsync<SocketException>(async () =>
             {
                 using Socket client = await ConnectAsync(port);

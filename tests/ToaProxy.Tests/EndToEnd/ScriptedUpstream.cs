@@ -32,7 +32,7 @@ internal sealed class ScriptedUpstream : IDisposable
             ProxyV2ReadResult result = ProxyV2Reader.Read(buffer.AsSpan(0, filled));
             if (result.IsComplete)
             {
-                return new UpstreamConnection(socket, result.Header, buffer[result.HeaderLength..filled]);
+                return new UpstreamConnection(socket, result.Header, buffer[..result.HeaderLength], buffer[result.HeaderLength..filled]);
             }
 
             if (result.Status == ProxyReadStatus.Invalid || filled == buffer.Length)
@@ -53,8 +53,8 @@ internal sealed class ScriptedUpstream : IDisposable
     public void Dispose() => _listener.Dispose();
 }
 
-/// <summary>One accepted upstream connection: its socket, its PROXY header, and bytes read past the header.</summary>
-internal sealed record UpstreamConnection(Socket Socket, ProxyHeader Header, byte[] Leftover) : IDisposable
+/// <summary>One accepted upstream connection: its socket, its PROXY header (parsed and raw, for TLVs), and bytes read past the header.</summary>
+internal sealed record UpstreamConnection(Socket Socket, ProxyHeader Header, byte[] HeaderBytes, byte[] Leftover) : IDisposable
 {
     public void Dispose() => Socket.Dispose();
 }
