@@ -46,27 +46,42 @@ public sealed class ConcurrentResolveTests
         var answers = new ConcurrentDictionary<int, FlowResolution>();
         Task server = ServeAsync(listener, capture, answers, timeout.Token);
         var clientPorts = new ConcurrentBag<int>();
-        using var gate = new SemaphoreSlim(Concurrency);
-        await Task.WhenAll(Enumerable.Range(0, Connections).Select(async _ =>
-        {
-            await gate.WaitAsync(timeout.Token);
-            try
-            {
-                using var client = new Socket(loopback.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-                await client.ConnectAsync(endPoint, timeout.Token);
-                clientPorts.Add(((IPEndPoint)client.LocalEndPoint!).Port);
 
-                // The server closes once it has resolved this connection.
-                while (await client.ReceiveAsync(new byte[16], SocketFlags.None, timeout.Token) > 0)
-                {
-                }
-            }
-            finally
+        // Clients stay open until the end: a closed client's port may be reused by a later connection
+        // (the server closed first, so only the server holds TIME_WAIT), which would look like a duplicate.
+        var clients = new ConcurrentBag<Socket>();
+        using var gate = new SemaphoreSlim(Concurrency);
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, Connections).Select(async _ =>
             {
-                gate.Release();
+                await gate.WaitAsync(timeout.Token);
+                try
+                {
+                    var client = new Socket(loopback.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                    clients.Add(client);
+                    await client.ConnectAsync(endPoint, timeout.Token);
+                    clientPorts.Add(((IPEndPoint)client.LocalEndPoint!).Port);
+
+                    // The server closes once it has resolved this connection.
+                    while (await client.ReceiveAsync(new byte[16], SocketFlags.None, timeout.Token) > 0)
+                    {
+                    }
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }));
+            await server;
+        }
+        finally
+        {
+            foreach (Socket client in clients)
+            {
+                client.Dispose();
             }
-        }));
-        await server;
+        }
 
         Func<int, IPAddress> expected = ipv6 ? DerivedClient.V6Address : DerivedClient.V4Address;
         var notFound = answers.Where(a => a.Value.Status != FlowResolutionStatus.Found).Select(a => $"{a.Key}:{a.Value.Status}").ToList();
