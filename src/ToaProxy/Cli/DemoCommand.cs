@@ -88,8 +88,9 @@ internal static class DemoCommand
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
             try
             {
+                var clients = new DemoClientAddresses();
                 await using TcpOptionInjector emulator = TcpOptionInjector.Start(
-                    new TcpOptionInjectorOptions(EmulatorQueue == settings.Capture.QueueNumber ? (ushort)(EmulatorQueue + 1) : EmulatorQueue, (ushort)listener.Listen.Port, DemoClientAddresses.Writer)
+                    new TcpOptionInjectorOptions(EmulatorQueue == settings.Capture.QueueNumber ? (ushort)(EmulatorQueue + 1) : EmulatorQueue, (ushort)listener.Listen.Port, clients.Writer)
                     {
                         Packets = ToaInjectionPackets.Syn,
                         RuleTag = RuleTag,
@@ -101,7 +102,7 @@ internal static class DemoCommand
                     cancellationToken, host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
                 try
                 {
-                    await ConnectLoopAsync(ClientTarget(listener.Listen), count, interval, output, stopping.Token).ConfigureAwait(false);
+                    await ConnectLoopAsync(ClientTarget(listener.Listen), clients, count, interval, output, stopping.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (stopping.IsCancellationRequested)
                 {
@@ -131,7 +132,7 @@ internal static class DemoCommand
         return 0;
     }
 
-    private static async Task ConnectLoopAsync(IPEndPoint target, int count, TimeSpan interval, TextWriter output, CancellationToken cancellationToken)
+    private static async Task ConnectLoopAsync(IPEndPoint target, DemoClientAddresses clients, int count, TimeSpan interval, TextWriter output, CancellationToken cancellationToken)
     {
         for (int i = 0; count == 0 || i < count; i++)
         {
@@ -140,9 +141,12 @@ internal static class DemoCommand
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
             try
             {
-                await socket.ConnectAsync(target, timeout.Token).ConfigureAwait(false);
+                socket.Bind(new IPEndPoint(target.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
                 var local = (IPEndPoint)socket.LocalEndPoint!;
-                (byte kind, IPAddress address) = DemoClientAddresses.For(local.Port);
+                clients.Assign(local.Port, i);
+                await socket.ConnectAsync(target, timeout.Token).ConfigureAwait(false);
+                local = (IPEndPoint)socket.LocalEndPoint!;
+                (byte kind, IPAddress address) = clients.For(local.Port);
                 output.WriteLine($"client:  connection {i + 1} from {local}; the load balancer says its real client is {Format(address, local.Port)} (TOA kind {kind})");
                 await socket.SendAsync("GET / HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n\r\n"u8.ToArray(), SocketFlags.None, timeout.Token).ConfigureAwait(false);
                 byte[] buffer = new byte[1024];
