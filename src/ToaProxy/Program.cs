@@ -12,6 +12,8 @@ var root = new RootCommand("toaproxy: the real client address from TOA, delivere
     RunCommand.Create(configOption),
     CheckConfigCommand.Create(configOption),
     DemoCommand.Create(configOption),
+    FlowsCommand.Create(configOption),
+    StatsCommand.Create(configOption),
 };
 
 return await root.Parse(args).InvokeAsync();
