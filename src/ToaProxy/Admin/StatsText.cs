@@ -10,7 +10,7 @@ public static class StatsText
     {
         var output = new StringBuilder();
         CaptureReport capture = stats.Capture;
-        output.Append(CultureInfo.InvariantCulture, $"capture: {capture.Backend}, {(capture.Running ? "running" : "not running")}, {capture.Flows} flows");
+        output.Append(CultureInfo.InvariantCulture, $"capture: {capture.Backend}, {(capture.Backend == "none" ? "disabled" : capture.Running ? "running" : "not running")}, {capture.Flows} flows");
         output.Append(capture.Fault is null ? "\n\n" : $", fault: {capture.Fault}\n\n");
 
         var captureTable = new TextTable("counter", "value");

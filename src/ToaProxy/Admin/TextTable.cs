@@ -29,7 +29,8 @@ public sealed class TextTable
     public void WriteTo(StringBuilder output)
     {
         int[] widths = [.. _headers.Select((h, i) => _rows.Aggregate(h.Length, (w, r) => Math.Max(w, r[i].Length)))];
-        bool[] numeric = [.. _headers.Select((_, i) => _rows.Count > 0 && _rows.All(r => IsNumber(r[i])))];
+        // A column is numeric (right-aligned) when it holds numbers and "-" placeholders only.
+        bool[] numeric = [.. _headers.Select((_, i) => _rows.Any(r => IsNumber(r[i])) && _rows.All(r => IsNumber(r[i]) || r[i] == "-"))];
         WriteLine(output, _headers, widths, numeric);
         foreach (string[] row in _rows)
         {
@@ -60,5 +61,5 @@ public sealed class TextTable
         output.Append(line.ToString().TrimEnd()).Append('\n');
     }
 
-    private static bool IsNumber(string cell) => cell.Length > 0 && cell.All(c => char.IsAsciiDigit(c) || c is '.' or '-');
+    private static bool IsNumber(string cell) => cell.Any(char.IsAsciiDigit) && cell.All(c => char.IsAsciiDigit(c) || c == '.');
 }
