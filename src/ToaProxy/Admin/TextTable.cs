@@ -13,8 +13,6 @@ public sealed class TextTable
         _headers = headers;
     }
 
-    public int RowCount => _rows.Count;
-
     public TextTable Add(params string[] cells)
     {
         if (cells.Length != _headers.Length)
