@@ -15,6 +15,8 @@ var root = new RootCommand("toaproxy: the real client address from TOA, delivere
     InspectCommand.Create(),
     EmulateCommand.Create(),
     DoctorCommand.Create(configOption),
+    FlowsCommand.Create(configOption),
+    StatsCommand.Create(configOption),
 };
 
 return await root.Parse(args).InvokeAsync();

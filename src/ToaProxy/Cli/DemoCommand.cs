@@ -118,7 +118,7 @@ internal static class DemoCommand
         {
             // Ctrl-C: the normal way to end the demo.
         }
-        catch (Exception e) when (e is InvalidOperationException or OptionsValidationException or IptablesException or SocketException)
+        catch (Exception e) when (e is InvalidOperationException or OptionsValidationException or IptablesException or SocketException or IOException)
         {
             await Console.Error.WriteLineAsync($"toaproxy demo: {e.Message}").ConfigureAwait(false);
             return 1;
