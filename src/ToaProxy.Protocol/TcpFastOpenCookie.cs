@@ -5,7 +5,7 @@ namespace ToaProxy.Protocol;
 /// (RFC 6994) in its first two data bytes. A 254/8 TFO cookie would otherwise decode as a TOA
 /// client on port 63881, so both the decoder and the stripper leave it alone.
 /// </summary>
-internal static class TcpFastOpenCookie
+public static class TcpFastOpenCookie
 {
     private const byte MagicHigh = 0xF9;
     private const byte MagicLow = 0x89;

@@ -12,6 +12,11 @@ var root = new RootCommand("toaproxy: the real client address from TOA, delivere
     RunCommand.Create(configOption),
     CheckConfigCommand.Create(configOption),
     DemoCommand.Create(configOption),
+    InspectCommand.Create(),
+    EmulateCommand.Create(),
+    DoctorCommand.Create(configOption),
+    FlowsCommand.Create(configOption),
+    StatsCommand.Create(configOption),
 };
 
 return await root.Parse(args).InvokeAsync();

@@ -23,9 +23,21 @@ public sealed class ToaproxyProcess : IDisposable
     public string ConfigPath { get; }
 
     /// <summary>Writes <c>{"ToaProxy": section}</c> with debug logging and starts <c>toaproxy run</c> on it.</summary>
-    public static ToaproxyProcess Start(JsonObject toaProxySection, params string[] extraArguments)
+    public static ToaproxyProcess Start(JsonObject toaProxySection, params string[] extraArguments) =>
+        StartUnder([], PublishedToaproxy.ExecutablePath, toaProxySection, extraArguments);
+
+    /// <summary>
+    /// Starts <paramref name="executable"/> through <paramref name="launcher"/> (e.g. setpriv dropping to
+    /// another user and capability set); the config is readable by every user for that reason.
+    /// </summary>
+    public static ToaproxyProcess StartUnder(IReadOnlyList<string> launcher, string executable, JsonObject toaProxySection, params string[] extraArguments)
     {
         var directory = Directory.CreateTempSubdirectory("toaproxy-e2e-");
+        if (OperatingSystem.IsLinux())
+        {
+            File.SetUnixFileMode(directory.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        }
+
         string configPath = Path.Combine(directory.FullName, "toaproxy.json");
         var config = new JsonObject
         {
@@ -33,7 +45,8 @@ public sealed class ToaproxyProcess : IDisposable
             ["Logging"] = new JsonObject { ["LogLevel"] = new JsonObject { ["Default"] = "Debug", ["Microsoft"] = "Warning" } },
         };
         File.WriteAllText(configPath, config.ToJsonString());
-        ExternalProcess process = ExternalProcess.Start(PublishedToaproxy.ExecutablePath, ["run", "--config", configPath, .. extraArguments], directory.FullName);
+        string[] command = [.. launcher, executable, "run", "--config", configPath, .. extraArguments];
+        ExternalProcess process = ExternalProcess.Start(command[0], command[1..], directory.FullName);
         var proxy = new ToaproxyProcess(process, directory, configPath);
         bool started = Poll.Until(() => process.HasExited || process.StandardOutput.Any(l => l.Contains("toaproxy started", StringComparison.Ordinal)), StartTimeout);
         if (!started || process.HasExited)

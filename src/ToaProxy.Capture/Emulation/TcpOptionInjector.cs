@@ -131,6 +131,13 @@ public sealed class TcpOptionInjector : IAsyncDisposable, IQueuedPacketHandler
             return -1;
         }
 
+        if (AlreadyCarries(packet, option[..optionLength]))
+        {
+            // A packet seen twice (a retransmission built from an already rewritten copy, or a second
+            // pass through the hook) keeps its one option: a load balancer inserts TOA once.
+            return -1;
+        }
+
         TcpOptionInsertResult result = TcpOptionInserter.Insert(buffer, length, option[..optionLength]);
         if (!result.Succeeded)
         {
@@ -139,6 +146,24 @@ public sealed class TcpOptionInjector : IAsyncDisposable, IQueuedPacketHandler
         }
 
         return result.PacketLength;
+    }
+
+    private static bool AlreadyCarries(ReadOnlySpan<byte> packet, ReadOnlySpan<byte> option)
+    {
+        if (option.Length < 2 || TcpFrameReader.TryRead(packet, LinkType.RawIp, out TcpSegment segment) != FrameParseStatus.Ok)
+        {
+            return false;
+        }
+
+        foreach (TcpOption existing in new TcpOptionReader(segment.Options))
+        {
+            if (existing.Kind == option[0] && existing.Length == option[1])
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void Run()

@@ -22,11 +22,12 @@ namespace ToaProxy.Capture.Flows;
 /// <item>Records expire <see cref="FlowTableOptions.FlowTimeout"/> after creation (untaken: counted as
 /// expired) or after being taken. At most <see cref="FlowTableOptions.MaxFlows"/> are held: when full,
 /// the oldest taken record is evicted first, else the oldest untaken one (counted as evicted).</item>
-/// <item>Resolve answers as soon as the answer is known. Without TOA in the record it waits for the
-/// capture's drain barrier (at most maxWait): the kernel queues the handshake ACK to the capture before
-/// accept() returns the connection, so after the barrier a record without TOA has none, and no
-/// connection without TOA pays maxWait unless the capture is behind. Optionally it keeps waiting for
-/// the first data packet, for vendors that put TOA only on client data.</item>
+/// <item>Resolve first waits for the capture's drain barrier (at most maxWait), then answers from the
+/// record. The kernel queues a connection's SYN and handshake ACK to the capture before accept() returns
+/// it, so after the barrier the record is this connection's own (a new SYN replaced any record an
+/// earlier connection on the same 4-tuple left) and a record without TOA has none: no connection pays
+/// maxWait unless the capture is behind. Optionally it keeps waiting for the first data packet, for
+/// vendors that put TOA only on client data.</item>
 /// </list>
 /// </summary>
 public sealed class FlowTable
@@ -153,11 +154,10 @@ public sealed class FlowTable
     public async ValueTask<FlowResolution> ResolveAsync(FlowKey key, TimeSpan maxWait, bool waitForData, CancellationToken cancellationToken)
     {
         long start = _time.GetTimestamp();
-        if (TryAnswer(key, final: false, waitForData: false, start, out FlowResolution early, out _))
-        {
-            return early;
-        }
 
+        // Always the barrier first, even when a record is already there: it may be an earlier
+        // connection's on the same 4-tuple (loopback and busy clients reuse ports at once), and only
+        // after the barrier has this connection's own SYN certainly replaced it.
         Func<CancellationToken, ValueTask>? barrier = DrainBarrier;
         if (barrier is not null && maxWait > TimeSpan.Zero)
         {

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using ToaProxy.Capture.Emulation;
@@ -87,14 +88,26 @@ internal static class DemoCommand
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
             try
             {
+                var clients = new DemoClientAddresses();
                 await using TcpOptionInjector emulator = TcpOptionInjector.Start(
-                    new TcpOptionInjectorOptions(EmulatorQueue == settings.Capture.QueueNumber ? (ushort)(EmulatorQueue + 1) : EmulatorQueue, (ushort)listener.Listen.Port, DemoClientAddresses.Writer)
+                    new TcpOptionInjectorOptions(EmulatorQueue == settings.Capture.QueueNumber ? (ushort)(EmulatorQueue + 1) : EmulatorQueue, (ushort)listener.Listen.Port, clients.Writer)
                     {
                         Packets = ToaInjectionPackets.Syn,
                         RuleTag = RuleTag,
                     });
                 output.WriteLine($"demo: load-balancer emulator inserts TOA into connections to port {listener.Listen.Port}; sample backend on {listener.Upstream}. Ctrl-C to stop.");
-                await ConnectLoopAsync(ClientTarget(listener.Listen), count, interval, output, cancellationToken).ConfigureAwait(false);
+
+                // The host's console lifetime takes SIGINT/SIGTERM and stops the host: the demo ends with it.
+                using var stopping = CancellationTokenSource.CreateLinkedTokenSource(
+                    cancellationToken, host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+                try
+                {
+                    await ConnectLoopAsync(ClientTarget(listener.Listen), clients, count, interval, output, stopping.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                    // Ctrl-C or SIGTERM: the normal way to end the demo.
+                }
             }
             finally
             {
@@ -105,7 +118,7 @@ internal static class DemoCommand
         {
             // Ctrl-C: the normal way to end the demo.
         }
-        catch (Exception e) when (e is InvalidOperationException or OptionsValidationException or IptablesException or SocketException)
+        catch (Exception e) when (e is InvalidOperationException or OptionsValidationException or IptablesException or SocketException or IOException)
         {
             await Console.Error.WriteLineAsync($"toaproxy demo: {e.Message}").ConfigureAwait(false);
             return 1;
@@ -119,7 +132,7 @@ internal static class DemoCommand
         return 0;
     }
 
-    private static async Task ConnectLoopAsync(IPEndPoint target, int count, TimeSpan interval, TextWriter output, CancellationToken cancellationToken)
+    private static async Task ConnectLoopAsync(IPEndPoint target, DemoClientAddresses clients, int count, TimeSpan interval, TextWriter output, CancellationToken cancellationToken)
     {
         for (int i = 0; count == 0 || i < count; i++)
         {
@@ -128,9 +141,12 @@ internal static class DemoCommand
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
             try
             {
-                await socket.ConnectAsync(target, timeout.Token).ConfigureAwait(false);
+                socket.Bind(new IPEndPoint(target.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0));
                 var local = (IPEndPoint)socket.LocalEndPoint!;
-                (byte kind, IPAddress address) = DemoClientAddresses.For(local.Port);
+                clients.Assign(local.Port, i);
+                await socket.ConnectAsync(target, timeout.Token).ConfigureAwait(false);
+                local = (IPEndPoint)socket.LocalEndPoint!;
+                (byte kind, IPAddress address) = clients.For(local.Port);
                 output.WriteLine($"client:  connection {i + 1} from {local}; the load balancer says its real client is {Format(address, local.Port)} (TOA kind {kind})");
                 await socket.SendAsync("GET / HTTP/1.1\r\nHost: demo\r\nConnection: close\r\n\r\n"u8.ToArray(), SocketFlags.None, timeout.Token).ConfigureAwait(false);
                 byte[] buffer = new byte[1024];

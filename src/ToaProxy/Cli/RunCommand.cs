@@ -59,8 +59,9 @@ internal static class RunCommand
 
                 return 1;
             }
-            catch (InvalidOperationException e)
+            catch (Exception e) when (e is InvalidOperationException or IOException)
             {
+                // IOException: Kestrel could not bind the admin endpoint (its message names the address).
                 await Console.Error.WriteLineAsync($"toaproxy: {e.Message}").ConfigureAwait(false);
                 return 1;
             }

@@ -57,10 +57,9 @@ public static class SettingsCompiler
         }
 
         IPEndPoint? admin = null;
-        string adminText = options.Admin?.Listen ?? DefaultAdminListen;
-        if (!string.Equals(adminText.Trim(), "off", StringComparison.OrdinalIgnoreCase) && adminText.Trim().Length > 0)
+        if (options.Admin?.IsOff != true)
         {
-            admin = ParseListenEndpoint(adminText, $"{root}:Admin:Listen", errors);
+            admin = ParseListenEndpoint(options.Admin?.Listen ?? DefaultAdminListen, $"{root}:Admin:Listen", errors);
         }
 
         TimeSpan shutdown = ParseDuration(options.ShutdownTimeout, DefaultShutdownTimeout, $"{root}:ShutdownTimeout", errors);

@@ -1,11 +1,16 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
+using ToaProxy.Admin;
 using ToaProxy.Capture.Flows;
 using ToaProxy.Configuration;
+using ToaProxy.Metrics;
 using ToaProxy.Relay;
 
 namespace ToaProxy.Hosting;
@@ -15,15 +20,50 @@ public static class ProxyHostFactory
 {
     public static IHost Build(string configPath, string[] overrides)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        var configuration = new ConfigurationManager();
+        ConfigurationLoader.AddSources(configuration, configPath, overrides);
+        ToaProxyOptions raw = ConfigurationLoader.Bind(configuration);
+
+        // With the admin endpoint off the proxy is a plain generic host: no Kestrel, no HTTP port.
+        if (raw.Admin.IsOff)
         {
-            DisableDefaults = true,
+            HostApplicationBuilder plain = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+            {
+                DisableDefaults = true,
+                ContentRootPath = Directory.GetCurrentDirectory(),
+                Configuration = configuration,
+            });
+            AddProxyServices(plain, raw);
+            return plain.Build();
+        }
+
+        WebApplicationBuilder web = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        {
             ContentRootPath = Directory.GetCurrentDirectory(),
         });
-        builder.Configuration.Sources.Clear();
-        ConfigurationLoader.AddSources(builder.Configuration, configPath, overrides);
+        web.Configuration.AddConfiguration(configuration);
+        AddProxyServices(web, raw);
+        web.WebHost.UseKestrelCore();
+        web.Services.AddRouting();
+        web.Services.AddSingleton<PrometheusMeterExport>();
+        web.Services.AddOptions<KestrelServerOptions>().Configure<ProxySettings>((kestrel, settings) =>
+        {
+            if (settings.AdminEndpoint is not null)
+            {
+                kestrel.Listen(settings.AdminEndpoint);
+            }
+        });
 
+        WebApplication app = web.Build();
+        AdminEndpoints.Map(app, app.Services.GetRequiredService<PrometheusMeterExport>().Registry);
+        return app;
+    }
+
+    private static void AddProxyServices(IHostApplicationBuilder builder, ToaProxyOptions raw)
+    {
         builder.Logging.ClearProviders();
+        // Kestrel logs every admin request at Information; Logging:LogLevel can still lower this.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         // Logging:Console:FormatterName selects simple (default), json or systemd.
         builder.Logging.AddConsole();
@@ -56,16 +96,17 @@ public static class ProxyHostFactory
         builder.Services.AddSingleton<ConnectionRegistry>();
         builder.Services.AddSingleton<CaptureService>();
         builder.Services.AddSingleton<RelayService>();
+        builder.Services.AddSingleton<ProxyStatus>();
+        // The metrics' observable counters read ProxyStatus, which reads the relay, which records into
+        // the metrics: the status is resolved at collection time to break that cycle.
+        builder.Services.AddSingleton(sp => new ToaProxyMetrics(() => sp.GetRequiredService<ProxyStatus>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CaptureService>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RelayService>());
         builder.Services.Configure<HostOptions>(o =>
         {
             // Host-level bound on shutdown: the relay's own ShutdownTimeout plus time to close everything.
-            ToaProxyOptions raw = ConfigurationLoader.Bind(builder.Configuration);
             TimeSpan drain = Duration.TryParse(raw.ShutdownTimeout, out TimeSpan t) ? t : SettingsCompiler.DefaultShutdownTimeout;
             o.ShutdownTimeout = drain + TimeSpan.FromSeconds(10);
         });
-
-        return builder.Build();
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ToaProxy.Capture.Flows;
 using ToaProxy.Configuration;
+using ToaProxy.Metrics;
 using ToaProxy.Relay;
 
 namespace ToaProxy.Hosting;
@@ -14,16 +15,18 @@ public sealed partial class RelayService : IHostedService
     private readonly FlowTable _flows;
     private readonly ConnectionRegistry _registry;
     private readonly CaptureService _capture;
+    private readonly ToaProxyMetrics _metrics;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly List<ProxyListener> _listeners = [];
 
-    public RelayService(ProxySettings settings, FlowTable flows, ConnectionRegistry registry, CaptureService capture, ILoggerFactory loggerFactory)
+    public RelayService(ProxySettings settings, FlowTable flows, ConnectionRegistry registry, CaptureService capture, ToaProxyMetrics metrics, ILoggerFactory loggerFactory)
     {
         _settings = settings;
         _flows = flows;
         _registry = registry;
         _capture = capture;
+        _metrics = metrics;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<RelayService>();
     }
@@ -36,7 +39,7 @@ public sealed partial class RelayService : IHostedService
     {
         foreach (ListenerSettings settings in _settings.Listeners)
         {
-            var listener = new ProxyListener(settings, _flows, _registry, _loggerFactory.CreateLogger($"ToaProxy.Listener.{settings.Name}"));
+            var listener = new ProxyListener(settings, _flows, _registry, _metrics, _loggerFactory.CreateLogger($"ToaProxy.Listener.{settings.Name}"));
             try
             {
                 listener.Start();

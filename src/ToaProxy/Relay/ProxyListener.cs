@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using ToaProxy.Capture.Flows;
 using ToaProxy.Configuration;
+using ToaProxy.Metrics;
 using ToaProxy.Protocol;
 
 namespace ToaProxy.Relay;
@@ -17,6 +19,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
 
     private readonly FlowTable _flows;
     private readonly ConnectionRegistry _registry;
+    private readonly ToaProxyMetrics _metrics;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
 
@@ -28,11 +31,12 @@ public sealed partial class ProxyListener : IAsyncDisposable
     private Task _acceptLoop = Task.CompletedTask;
     private int _pending;
 
-    public ProxyListener(ListenerSettings settings, FlowTable flows, ConnectionRegistry registry, ILogger logger)
+    public ProxyListener(ListenerSettings settings, FlowTable flows, ConnectionRegistry registry, ToaProxyMetrics metrics, ILogger logger)
     {
         Settings = settings;
         _flows = flows;
         _registry = registry;
+        _metrics = metrics;
         _logger = logger;
         _upstreamFailures = new UpstreamFailureLog(logger, settings.Name);
     }
@@ -139,6 +143,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
             var local = (IPEndPoint)client.LocalEndPoint!;
             FlowResolution resolution = await _flows.ResolveAsync(
                 FlowKey.FromEndPoints(peer, local), Settings.ToaWait, Settings.WaitForData, _closing.Token).ConfigureAwait(false);
+            _metrics.RecordToaWait(resolution, Settings.Name);
 
             if (!TryPlanHeader(resolution, peer, local, id, out HeaderPlan plan))
             {
@@ -233,6 +238,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
         socket.NoDelay = true;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
         timeout.CancelAfter(Settings.ConnectTimeout);
+        long start = Stopwatch.GetTimestamp();
         try
         {
             if (address is null)
@@ -244,6 +250,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
                 await socket.ConnectAsync(new IPEndPoint(address, target.Port), timeout.Token).ConfigureAwait(false);
             }
 
+            _metrics.RecordUpstreamConnect(start, Settings.Name);
             return socket;
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)

@@ -209,6 +209,31 @@ public sealed class FlowTableTests
         Assert.Equal(FlowResolutionStatus.Found, answer.Status);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_record_left_by_an_earlier_connection_on_the_same_tuple_is_never_the_answer(bool earlierWasTaken)
+    {
+        var (table, _) = NewTable();
+        FlowKey key = Key("198.51.100.7", 40000);
+        table.Observe(key, SegmentRole.Syn, true, Client("192.0.2.55", 5555));
+        if (earlierWasTaken)
+        {
+            Assert.True(Resolve(table, key).IsFound);
+        }
+
+        // The reused tuple's new SYN is still in the capture's queue when the relay asks.
+        table.DrainBarrier = async _ =>
+        {
+            await Task.Yield();
+            table.Observe(key, SegmentRole.Syn, true, Client("192.0.2.66", 6666));
+        };
+        FlowResolution answer = await table.ResolveAsync(key, TimeSpan.FromSeconds(30), false, CancellationToken.None);
+
+        Assert.Equal(FlowResolutionStatus.Found, answer.Status);
+        Assert.Equal(IPAddress.Parse("192.0.2.66"), answer.Client.Address.ToIPAddress());
+    }
+
     [Fact]
     public async Task After_the_barrier_a_record_without_toa_answers_no_toa_at_once()
     {

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace ToaProxy.Capture.Tests.Support;
+namespace ToaProxy.Testing;
 
 /// <summary>Writes classic pcap and pcapng files by hand (little-endian, microsecond timestamps).</summary>
 public static class CaptureFileBuilder

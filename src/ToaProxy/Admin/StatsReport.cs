@@ -1,0 +1,4 @@
+namespace ToaProxy.Admin;
+
+/// <summary>GET /stats: every counter, the userspace /proc/net/toa_stats. Also what `toaproxy stats` reads.</summary>
+public sealed record StatsReport(CaptureReport Capture, IReadOnlyList<ListenerReport> Listeners);
