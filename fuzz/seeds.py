@@ -158,6 +158,9 @@ def proxy_v2_seeds():
     write("proxyv2", "local", proxy_v2(0, 0x00, b""))
     write("proxyv2", "local-with-inet", proxy_v2(0, 0x11, inet))
     write("proxyv2", "unspec-proxy", proxy_v2(1, 0x00, b"", tlv(0x04, b"")))
+    # Just past the spec's limits (unique ID 128 bytes, authority 255), so the rejections are in reach.
+    write("proxyv2", "unique-id-129", proxy_v2(1, 0x11, inet, tlv(0x05, b"u" * 129)))
+    write("proxyv2", "authority-256", proxy_v2(1, 0x11, inet, tlv(0x02, b"a" * 256)))
 
 
 def proxy_v1_seeds():
