@@ -45,7 +45,20 @@ public sealed class NginxBackend : IProxyProtocolBackend
     public string ErrorLogPath => Path.Combine(_directory.FullName, "error.log");
 
     /// <summary>Starts nginx and waits until both listeners accept; retries on a port taken meanwhile.</summary>
-    public static NginxBackend Start(string body = DefaultBody, TimeSpan? startTimeout = null)
+    public static NginxBackend Start(string body = DefaultBody, TimeSpan? startTimeout = null) =>
+        Start((directory, port, b) => Config(directory, port, b, " proxy_protocol", ProxyProtocolLogFormat), body, startTimeout);
+
+    /// <summary>
+    /// nginx on a plain HTTP listen (no PROXY protocol), for HTTP mode: logs the forwarded headers it
+    /// received in the <see cref="ForwardedLogRecord"/> format.
+    /// </summary>
+    public static NginxBackend StartPlainHttp(string body = DefaultBody, TimeSpan? startTimeout = null) =>
+        Start((directory, port, b) => Config(directory, port, b, string.Empty, ForwardedLogRecord.Format), body, startTimeout);
+
+    public IReadOnlyList<ForwardedLogRecord> ForwardedRecords() =>
+        [.. AccessLogLines().Select(ForwardedLogRecord.TryParse).OfType<ForwardedLogRecord>()];
+
+    private static NginxBackend Start(Func<string, int, string, string> config, string body, TimeSpan? startTimeout)
     {
         string executable = Requires.Command("nginx");
         BackendBody.Validate(body);
@@ -55,7 +68,7 @@ public sealed class NginxBackend : IProxyProtocolBackend
             DirectoryInfo directory = Directory.CreateTempSubdirectory("toaproxy-nginx-");
             int port = FreePort.Allocate();
             string configPath = Path.Combine(directory.FullName, "nginx.conf");
-            File.WriteAllText(configPath, Config(directory.FullName, port, body));
+            File.WriteAllText(configPath, config(directory.FullName, port, body));
             ExternalProcess process = ExternalProcess.Start(
                 executable,
                 ["-p", directory.FullName + "/", "-c", configPath, "-e", Path.Combine(directory.FullName, "error.log")],
@@ -116,26 +129,31 @@ public sealed class NginxBackend : IProxyProtocolBackend
         }
     }
 
+    private const string ProxyProtocolLogFormat =
+        BackendLogRecord.Marker + "client=$proxy_protocol_addr:$proxy_protocol_port server=$proxy_protocol_server_addr:$proxy_protocol_server_port remote=$remote_addr:$remote_port status=$status";
+
     // master_process off: one process, so killing it leaves no orphaned workers behind.
-    private static string Config(string directory, int port, string body) => $$"""
+
+    private static string Config(string directory, int port, string body, string listenParameters, string logFormat) => $$"""
         daemon off;
         master_process off;
         worker_processes 1;
+        worker_rlimit_nofile 8192;
         pid {{directory}}/nginx.pid;
         error_log {{directory}}/error.log info;
-        events { worker_connections 256; }
+        events { worker_connections 4096; }
         http {
             client_body_temp_path {{directory}}/client_body;
             proxy_temp_path {{directory}}/proxy;
             fastcgi_temp_path {{directory}}/fastcgi;
             uwsgi_temp_path {{directory}}/uwsgi;
             scgi_temp_path {{directory}}/scgi;
-            log_format pp '{{BackendLogRecord.Marker}}client=$proxy_protocol_addr:$proxy_protocol_port server=$proxy_protocol_server_addr:$proxy_protocol_server_port remote=$remote_addr:$remote_port status=$status';
+            log_format pp '{{logFormat}}';
             access_log {{directory}}/access.log pp;
             default_type text/plain;
             server {
-                listen 127.0.0.1:{{port}} proxy_protocol;
-                listen [::1]:{{port}} proxy_protocol;
+                listen 127.0.0.1:{{port}}{{listenParameters}};
+                listen [::1]:{{port}}{{listenParameters}};
                 location / { return 200 "{{body}}"; }
             }
         }

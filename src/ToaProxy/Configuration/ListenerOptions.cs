@@ -10,7 +10,7 @@ public sealed class ListenerOptions
     /// <summary>"host:port" of the PROXY-aware backend.</summary>
     public string? Upstream { get; set; }
 
-    /// <summary>proxy-v2 (default) or proxy-v1.</summary>
+    /// <summary>proxy-v2 (default), proxy-v1, or http (terminate HTTP and forward with X-Forwarded-For; see Http).</summary>
     public string? Protocol { get; set; }
 
     /// <summary>What to do when the connection has no TOA: peer (default), local, reject.</summary>
@@ -36,4 +36,7 @@ public sealed class ListenerOptions
 
     /// <summary>TLV type (0xE0-0xEF) that carries the VPC id when Tlvs has vpc-id.</summary>
     public int? VpcIdTlvType { get; set; }
+
+    /// <summary>HTTP mode settings, for Protocol http.</summary>
+    public HttpListenerOptions? Http { get; set; }
 }

@@ -15,4 +15,5 @@ public sealed record ListenerSettings(
     TimeSpan IdleTimeout,
     int MaxConnections,
     ProxyTlvSelection Tlvs,
-    byte VpcIdTlvType);
+    byte VpcIdTlvType,
+    HttpListenerSettings? Http = null);

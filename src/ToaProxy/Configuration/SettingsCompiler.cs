@@ -201,12 +201,14 @@ public static class SettingsCompiler
             errors.Add($"{path}:Upstream: \"{o.Upstream}\" is the listener's own address (the proxy would connect to itself)");
         }
 
+        bool isHttp = string.Equals(o.Protocol?.Trim(), "http", StringComparison.OrdinalIgnoreCase);
         ProxyProtocolVersion protocol = (o.Protocol?.Trim().ToLowerInvariant()) switch
         {
-            null or "" or "proxy-v2" => ProxyProtocolVersion.V2,
+            null or "" or "proxy-v2" or "http" => ProxyProtocolVersion.V2,
             "proxy-v1" => ProxyProtocolVersion.V1,
-            _ => Fail(errors, $"{path}:Protocol: \"{o.Protocol}\" is not a protocol (use proxy-v2 or proxy-v1)", ProxyProtocolVersion.V2),
+            _ => Fail(errors, $"{path}:Protocol: \"{o.Protocol}\" is not a protocol (use proxy-v2, proxy-v1 or http)", ProxyProtocolVersion.V2),
         };
+        HttpListenerSettings? http = HttpListenerCompiler.Compile(o.Http, isHttp, $"{path}:Http", errors);
 
         WithoutToaPolicy withoutToa = (o.WithoutToa?.Trim().ToLowerInvariant()) switch
         {
@@ -251,7 +253,11 @@ public static class SettingsCompiler
             tlvs |= tlv;
         }
 
-        if (tlvs != ProxyTlvSelection.None && protocol == ProxyProtocolVersion.V1)
+        if (tlvs != ProxyTlvSelection.None && isHttp)
+        {
+            errors.Add($"{path}:Tlvs: an http listener sends no PROXY header, so no TLVs; remove them");
+        }
+        else if (tlvs != ProxyTlvSelection.None && protocol == ProxyProtocolVersion.V1)
         {
             errors.Add($"{path}:Tlvs: PROXY v1 has no TLVs; remove them or use Protocol proxy-v2");
         }
@@ -269,7 +275,7 @@ public static class SettingsCompiler
 
         return new ListenerSettings(
             name, listen, upstream, protocol, withoutToa, destination, toaWait, o.WaitForData ?? false,
-            connectTimeout, idleTimeout, maxConnections, tlvs, (byte)vpcType);
+            connectTimeout, idleTimeout, maxConnections, tlvs, (byte)vpcType, http);
     }
 
     private static IPEndPoint? ParseListenEndpoint(string? text, string path, List<string> errors)

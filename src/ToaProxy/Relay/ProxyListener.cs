@@ -2,8 +2,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using ToaProxy.Capture.Flows;
 using ToaProxy.Configuration;
+using ToaProxy.HttpMode;
 using ToaProxy.Metrics;
 using ToaProxy.Protocol;
 
@@ -11,13 +13,14 @@ namespace ToaProxy.Relay;
 
 /// <summary>
 /// One configured listener: an accept loop, and per connection the whole relay path — resolve the
-/// real client, connect upstream, write the PROXY header, copy both ways.
+/// real client, connect upstream, write the PROXY header, copy both ways. A listener with Protocol
+/// http runs an <see cref="HttpForwardingHost"/> instead of the accept loop.
 /// </summary>
 public sealed partial class ProxyListener : IAsyncDisposable
 {
     private const int Backlog = 4096;
 
-    private readonly FlowTable _flows;
+    private readonly RealClientResolver _resolver;
     private readonly ConnectionRegistry _registry;
     private readonly ToaProxyMetrics _metrics;
     private readonly ILogger _logger;
@@ -27,29 +30,40 @@ public sealed partial class ProxyListener : IAsyncDisposable
     // arrives gets the same ShutdownTimeout as one already relaying.
     private readonly CancellationTokenSource _closing = new();
     private readonly UpstreamFailureLog _upstreamFailures;
+    private readonly ILoggerFactory _loggerFactory;
+    private HttpForwardingHost? _http;
+    private Task _httpStopping = Task.CompletedTask;
     private Socket? _listenSocket;
     private Task _acceptLoop = Task.CompletedTask;
     private int _pending;
 
-    public ProxyListener(ListenerSettings settings, FlowTable flows, ConnectionRegistry registry, ToaProxyMetrics metrics, ILogger logger)
+    public ProxyListener(ListenerSettings settings, FlowTable flows, ConnectionRegistry registry, ToaProxyMetrics metrics, ILogger logger, ILoggerFactory? loggerFactory = null)
     {
         Settings = settings;
-        _flows = flows;
+        _resolver = new RealClientResolver(settings, flows, metrics, Counters);
         _registry = registry;
         _metrics = metrics;
         _logger = logger;
         _upstreamFailures = new UpstreamFailureLog(logger, settings.Name);
+        _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
     }
 
     public ListenerSettings Settings { get; }
 
     public ListenerCounters Counters { get; } = new();
 
-    public bool IsBound => _listenSocket is not null && !_stopping.IsCancellationRequested;
+    public bool IsBound => (_listenSocket is not null || _http is not null) && !_stopping.IsCancellationRequested;
 
     /// <summary>Binds and starts accepting. Throws with the address and OS error when the bind fails.</summary>
     public void Start()
     {
+        if (Settings.Http is not null)
+        {
+            var middleware = new RealClientConnectionMiddleware(Settings.Name, _resolver, _registry, Counters, _logger, _closing.Token);
+            _http = HttpForwardingHost.Start(Settings, middleware, Counters, _loggerFactory);
+            return;
+        }
+
         var socket = new Socket(Settings.Listen.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -84,6 +98,8 @@ public sealed partial class ProxyListener : IAsyncDisposable
 
         _stopping.Cancel();
         _listenSocket?.Dispose();
+        // Kestrel's graceful stop runs on while the relay drains; the dispose's _closing ends it.
+        _httpStopping = _http?.StopAsync(_closing.Token) ?? Task.CompletedTask;
         await _acceptLoop.ConfigureAwait(false);
     }
 
@@ -92,6 +108,11 @@ public sealed partial class ProxyListener : IAsyncDisposable
         await StopAcceptingAsync().ConfigureAwait(false);
         // Not disposed: handlers still finishing may read the tokens, and these sources own no timer.
         _closing.Cancel();
+        if (_http is not null)
+        {
+            await _httpStopping.ConfigureAwait(false);
+            await _http.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private async Task AcceptLoopAsync()
@@ -141,13 +162,11 @@ public sealed partial class ProxyListener : IAsyncDisposable
             client.NoDelay = true;
             var peer = (IPEndPoint)client.RemoteEndPoint!;
             var local = (IPEndPoint)client.LocalEndPoint!;
-            FlowResolution resolution = await _flows.ResolveAsync(
-                FlowKey.FromEndPoints(peer, local), Settings.ToaWait, Settings.WaitForData, _closing.Token).ConfigureAwait(false);
-            _metrics.RecordToaWait(resolution, Settings.Name);
-
-            if (!TryPlanHeader(resolution, peer, local, id, out HeaderPlan plan))
+            RealClientDecision decision = await _resolver.ResolveAsync(peer, local, id, _closing.Token).ConfigureAwait(false);
+            HeaderPlan plan = decision.Plan;
+            if (!decision.Accepted)
             {
-                LogRejected(Settings.Name, id, peer, resolution.Status);
+                LogRejected(Settings.Name, id, peer, decision.Status);
                 SocketAbort.Reset(client);
                 return;
             }
@@ -164,7 +183,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
             byte[] header = new byte[ProxyHeaderComposer.MaxLength];
             int headerLength = ProxyHeaderComposer.Compose(header, Settings, plan);
             await upstream.SendAsync(header.AsMemory(0, headerLength), SocketFlags.None, _closing.Token).ConfigureAwait(false);
-            LogRelaying(Settings.Name, id, peer, plan.IsLocal ? "LOCAL" : FormatEndpoint(plan.Source, plan.SourcePort), resolution.Status);
+            LogRelaying(Settings.Name, id, peer, plan.IsLocal ? "LOCAL" : FormatEndpoint(plan.Source, plan.SourcePort), decision.Status);
 
             var relay = new DuplexRelay(client, upstream, Counters);
             live.AttachRelay(relay);
@@ -193,38 +212,6 @@ public sealed partial class ProxyListener : IAsyncDisposable
             upstream?.Dispose();
             Interlocked.Decrement(ref Counters.Active);
             Interlocked.Decrement(ref _pending);
-        }
-    }
-
-    private bool TryPlanHeader(in FlowResolution resolution, IPEndPoint peer, IPEndPoint local, long id, out HeaderPlan plan)
-    {
-        NetAddress localAddress = NetAddress.FromIPAddress(local.Address);
-        if (resolution.IsFound)
-        {
-            ToaClient c = resolution.Client;
-            bool useVip = Settings.Destination == DestinationMode.Vip && c.HasVip;
-            Interlocked.Increment(ref Counters.WithToa);
-            plan = new HeaderPlan(
-                false, c.Address, c.Port,
-                useVip ? c.Vip : localAddress, useVip ? c.VipPort : (ushort)local.Port,
-                c.HasVpcId, c.VpcId, id);
-            return true;
-        }
-
-        switch (Settings.WithoutToa)
-        {
-            case WithoutToaPolicy.Peer:
-                Interlocked.Increment(ref Counters.WithoutToaPeer);
-                plan = new HeaderPlan(false, NetAddress.FromIPAddress(peer.Address), (ushort)peer.Port, localAddress, (ushort)local.Port, false, 0, id);
-                return true;
-            case WithoutToaPolicy.Local:
-                Interlocked.Increment(ref Counters.WithoutToaLocal);
-                plan = HeaderPlan.Local(id);
-                return true;
-            default:
-                Interlocked.Increment(ref Counters.RejectedWithoutToa);
-                plan = default;
-                return false;
         }
     }
 
