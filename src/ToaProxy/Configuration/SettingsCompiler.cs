@@ -64,8 +64,10 @@ public static class SettingsCompiler
 
         TimeSpan shutdown = ParseDuration(options.ShutdownTimeout, DefaultShutdownTimeout, $"{root}:ShutdownTimeout", errors);
 
+        TransparentSettings transparent = TransparentSettingsCompiler.Compile(options.Transparent ?? new TransparentOptions(), $"{root}:Transparent", errors);
+
         return errors.Count == 0 && capture is not null
-            ? new ProxySettings(capture, listeners, admin, shutdown)
+            ? new ProxySettings(capture, listeners, admin, shutdown) { Transparent = transparent }
             : null;
     }
 
@@ -205,7 +207,8 @@ public static class SettingsCompiler
         {
             null or "" or "proxy-v2" => ProxyProtocolVersion.V2,
             "proxy-v1" => ProxyProtocolVersion.V1,
-            _ => Fail(errors, $"{path}:Protocol: \"{o.Protocol}\" is not a protocol (use proxy-v2 or proxy-v1)", ProxyProtocolVersion.V2),
+            "transparent" => ProxyProtocolVersion.Transparent,
+            _ => Fail(errors, $"{path}:Protocol: \"{o.Protocol}\" is not a protocol (use proxy-v2, proxy-v1 or transparent)", ProxyProtocolVersion.V2),
         };
 
         WithoutToaPolicy withoutToa = (o.WithoutToa?.Trim().ToLowerInvariant()) switch
@@ -254,6 +257,11 @@ public static class SettingsCompiler
         if (tlvs != ProxyTlvSelection.None && protocol == ProxyProtocolVersion.V1)
         {
             errors.Add($"{path}:Tlvs: PROXY v1 has no TLVs; remove them or use Protocol proxy-v2");
+        }
+
+        if (protocol == ProxyProtocolVersion.Transparent)
+        {
+            TransparentSettingsCompiler.CheckListener(o, upstream, tlvs, path, errors);
         }
 
         int vpcType = o.VpcIdTlvType ?? DefaultVpcIdTlvType;
