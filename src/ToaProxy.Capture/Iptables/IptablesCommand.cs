@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace ToaProxy.Capture.Iptables;
 
 /// <summary>Runs iptables or ip6tables (always with -w, so a concurrent user's lock makes us wait, not fail).</summary>
-internal static class IptablesCommand
+public static class IptablesCommand
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 

@@ -10,7 +10,7 @@ public sealed class ListenerOptions
     /// <summary>"host:port" of the PROXY-aware backend.</summary>
     public string? Upstream { get; set; }
 
-    /// <summary>proxy-v2 (default), proxy-v1, or http (terminate HTTP and forward with X-Forwarded-For; see Http).</summary>
+    /// <summary>proxy-v2 (default), proxy-v1, http (terminate HTTP and forward with X-Forwarded-For; see Http), or transparent (connect upstream from the real client's address).</summary>
     public string? Protocol { get; set; }
 
     /// <summary>What to do when the connection has no TOA: peer (default), local, reject.</summary>

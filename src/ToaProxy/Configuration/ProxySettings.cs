@@ -7,4 +7,9 @@ public sealed record ProxySettings(
     CaptureSettings Capture,
     IReadOnlyList<ListenerSettings> Listeners,
     IPEndPoint? AdminEndpoint,
-    TimeSpan ShutdownTimeout);
+    TimeSpan ShutdownTimeout)
+{
+    public TransparentSettings Transparent { get; init; } = TransparentSettings.Default;
+
+    public bool HasTransparentListener => Listeners.Any(l => l.Protocol == ProxyProtocolVersion.Transparent);
+}

@@ -64,8 +64,10 @@ public static class SettingsCompiler
 
         TimeSpan shutdown = ParseDuration(options.ShutdownTimeout, DefaultShutdownTimeout, $"{root}:ShutdownTimeout", errors);
 
+        TransparentSettings transparent = TransparentSettingsCompiler.Compile(options.Transparent ?? new TransparentOptions(), $"{root}:Transparent", errors);
+
         return errors.Count == 0 && capture is not null
-            ? new ProxySettings(capture, listeners, admin, shutdown)
+            ? new ProxySettings(capture, listeners, admin, shutdown) { Transparent = transparent }
             : null;
     }
 
@@ -206,7 +208,8 @@ public static class SettingsCompiler
         {
             null or "" or "proxy-v2" or "http" => ProxyProtocolVersion.V2,
             "proxy-v1" => ProxyProtocolVersion.V1,
-            _ => Fail(errors, $"{path}:Protocol: \"{o.Protocol}\" is not a protocol (use proxy-v2, proxy-v1 or http)", ProxyProtocolVersion.V2),
+            "transparent" => ProxyProtocolVersion.Transparent,
+            _ => Fail(errors, $"{path}:Protocol: \"{o.Protocol}\" is not a protocol (use proxy-v2, proxy-v1, http or transparent)", ProxyProtocolVersion.V2),
         };
         HttpListenerSettings? http = HttpListenerCompiler.Compile(o.Http, isHttp, $"{path}:Http", errors);
 
@@ -260,6 +263,11 @@ public static class SettingsCompiler
         else if (tlvs != ProxyTlvSelection.None && protocol == ProxyProtocolVersion.V1)
         {
             errors.Add($"{path}:Tlvs: PROXY v1 has no TLVs; remove them or use Protocol proxy-v2");
+        }
+
+        if (protocol == ProxyProtocolVersion.Transparent)
+        {
+            TransparentSettingsCompiler.CheckListener(o, upstream, tlvs, path, errors);
         }
 
         int vpcType = o.VpcIdTlvType ?? DefaultVpcIdTlvType;

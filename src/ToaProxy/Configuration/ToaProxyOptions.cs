@@ -13,6 +13,9 @@ public sealed class ToaProxyOptions
 
     public AdminOptions Admin { get; set; } = new();
 
+    /// <summary>Reply routing for listeners with Protocol transparent.</summary>
+    public TransparentOptions Transparent { get; set; } = new();
+
     /// <summary>How long live connections may finish after SIGTERM before they are closed.</summary>
     public string? ShutdownTimeout { get; set; }
 }

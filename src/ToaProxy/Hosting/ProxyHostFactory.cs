@@ -12,6 +12,7 @@ using ToaProxy.Capture.Flows;
 using ToaProxy.Configuration;
 using ToaProxy.Metrics;
 using ToaProxy.Relay;
+using ToaProxy.Transparent;
 
 namespace ToaProxy.Hosting;
 
@@ -100,6 +101,7 @@ public static class ProxyHostFactory
         // The metrics' observable counters read ProxyStatus, which reads the relay, which records into
         // the metrics: the status is resolved at collection time to break that cycle.
         builder.Services.AddSingleton(sp => new ToaProxyMetrics(() => sp.GetRequiredService<ProxyStatus>()));
+        builder.Services.AddHostedService<TransparentRoutingService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CaptureService>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RelayService>());
         builder.Services.Configure<HostOptions>(o =>

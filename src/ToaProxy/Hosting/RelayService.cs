@@ -39,7 +39,10 @@ public sealed partial class RelayService : IHostedService
     {
         foreach (ListenerSettings settings in _settings.Listeners)
         {
-            var listener = new ProxyListener(settings, _flows, _registry, _metrics, _loggerFactory.CreateLogger($"ToaProxy.Listener.{settings.Name}"), _loggerFactory);
+            var listener = new ProxyListener(settings, _flows, _registry, _metrics, _loggerFactory.CreateLogger($"ToaProxy.Listener.{settings.Name}"), _loggerFactory)
+            {
+                TransparentSocketMark = _settings.Transparent.SocketMark,
+            };
             try
             {
                 listener.Start();
@@ -65,7 +68,7 @@ public sealed partial class RelayService : IHostedService
             string.Join(",", _capture.Ports),
             capture.TrustedSources.TrustsEveryone ? "any" : string.Join(",", capture.TrustedSources.Ranges),
             string.Join("; ", _settings.Listeners.Select(l =>
-                $"{l.Name} {l.Listen} -> {l.Upstream} {(l.Http is not null ? "http" : l.Protocol == ProxyProtocolVersion.V2 ? "proxy-v2" : "proxy-v1")} without-toa={l.WithoutToa.ToString().ToLowerInvariant()}")));
+                $"{l.Name} {l.Listen} -> {l.Upstream} {(l.Http is not null ? "http" : l.Protocol switch { ProxyProtocolVersion.V2 => "proxy-v2", ProxyProtocolVersion.V1 => "proxy-v1", _ => "transparent" })} without-toa={l.WithoutToa.ToString().ToLowerInvariant()}")));
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

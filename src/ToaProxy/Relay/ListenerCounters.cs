@@ -11,6 +11,8 @@ public sealed class ListenerCounters
     public long WithoutToaLocal;
     public long RejectedWithoutToa;
     public long UpstreamConnectFailures;
+    public long TransparentFamilyFallback;
+    public long TransparentEphemeralPort;
     public long IdleTimeouts;
     public long ClientResets;
     public long UpstreamResets;
@@ -27,6 +29,8 @@ public sealed class ListenerCounters
         new("without_toa_local", Interlocked.Read(ref WithoutToaLocal)),
         new("rejected_without_toa", Interlocked.Read(ref RejectedWithoutToa)),
         new("upstream_connect_failures", Interlocked.Read(ref UpstreamConnectFailures)),
+        new("transparent_family_fallback", Interlocked.Read(ref TransparentFamilyFallback)),
+        new("transparent_ephemeral_port", Interlocked.Read(ref TransparentEphemeralPort)),
         new("idle_timeouts", Interlocked.Read(ref IdleTimeouts)),
         new("client_resets", Interlocked.Read(ref ClientResets)),
         new("upstream_resets", Interlocked.Read(ref UpstreamResets)),

@@ -8,6 +8,7 @@ using ToaProxy.Configuration;
 using ToaProxy.HttpMode;
 using ToaProxy.Metrics;
 using ToaProxy.Protocol;
+using ToaProxy.Transparent;
 
 namespace ToaProxy.Relay;
 
@@ -33,6 +34,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private HttpForwardingHost? _http;
     private Task _httpStopping = Task.CompletedTask;
+    private readonly TransparentSourceChooser _transparentSources;
     private Socket? _listenSocket;
     private Task _acceptLoop = Task.CompletedTask;
     private int _pending;
@@ -46,11 +48,15 @@ public sealed partial class ProxyListener : IAsyncDisposable
         _logger = logger;
         _upstreamFailures = new UpstreamFailureLog(logger, settings.Name);
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _transparentSources = new TransparentSourceChooser(settings, Counters, logger);
     }
 
     public ListenerSettings Settings { get; }
 
     public ListenerCounters Counters { get; } = new();
+
+    /// <summary>SO_MARK of transparent upstream sockets (Transparent:SocketMark).</summary>
+    public int TransparentSocketMark { get; init; } = TransparentSettings.DefaultSocketMark;
 
     public bool IsBound => (_listenSocket is not null || _http is not null) && !_stopping.IsCancellationRequested;
 
@@ -162,16 +168,19 @@ public sealed partial class ProxyListener : IAsyncDisposable
             client.NoDelay = true;
             var peer = (IPEndPoint)client.RemoteEndPoint!;
             var local = (IPEndPoint)client.LocalEndPoint!;
-            RealClientDecision decision = await _resolver.ResolveAsync(peer, local, id, _closing.Token).ConfigureAwait(false);
-            HeaderPlan plan = decision.Plan;
-            if (!decision.Accepted)
+            FlowResolution resolution = await _resolver.WaitForFlowAsync(peer, local, _closing.Token).ConfigureAwait(false);
+
+            bool transparent = Settings.Protocol == ProxyProtocolVersion.Transparent;
+            HeaderPlan plan = default;
+            IPEndPoint? source = null;
+            if (transparent ? !_transparentSources.TryChoose(resolution, peer, out source) : !_resolver.TryPlanHeader(resolution, peer, local, id, out plan))
             {
-                LogRejected(Settings.Name, id, peer, decision.Status);
+                LogRejected(Settings.Name, id, peer, resolution.Status);
                 SocketAbort.Reset(client);
                 return;
             }
 
-            upstream = await ConnectUpstreamAsync().ConfigureAwait(false);
+            upstream = await ConnectUpstreamAsync(source).ConfigureAwait(false);
             if (upstream is null)
             {
                 SocketAbort.Reset(client);
@@ -180,10 +189,17 @@ public sealed partial class ProxyListener : IAsyncDisposable
 
             live.AttachUpstream(upstream);
 
-            byte[] header = new byte[ProxyHeaderComposer.MaxLength];
-            int headerLength = ProxyHeaderComposer.Compose(header, Settings, plan);
-            await upstream.SendAsync(header.AsMemory(0, headerLength), SocketFlags.None, _closing.Token).ConfigureAwait(false);
-            LogRelaying(Settings.Name, id, peer, plan.IsLocal ? "LOCAL" : FormatEndpoint(plan.Source, plan.SourcePort), decision.Status);
+            if (transparent)
+            {
+                LogRelaying(Settings.Name, id, peer, $"{upstream.LocalEndPoint} (transparent)", resolution.Status);
+            }
+            else
+            {
+                byte[] header = new byte[ProxyHeaderComposer.MaxLength];
+                int headerLength = ProxyHeaderComposer.Compose(header, Settings, plan);
+                await upstream.SendAsync(header.AsMemory(0, headerLength), SocketFlags.None, _closing.Token).ConfigureAwait(false);
+                LogRelaying(Settings.Name, id, peer, plan.IsLocal ? "LOCAL" : FormatEndpoint(plan.Source, plan.SourcePort), resolution.Status);
+            }
 
             var relay = new DuplexRelay(client, upstream, Counters);
             live.AttachRelay(relay);
@@ -215,26 +231,40 @@ public sealed partial class ProxyListener : IAsyncDisposable
         }
     }
 
-    private async Task<Socket?> ConnectUpstreamAsync()
+    /// <param name="transparentSource">The real client to connect from, or null for the proxy's own address.</param>
+    private async Task<Socket?> ConnectUpstreamAsync(IPEndPoint? transparentSource)
     {
         HostPort target = Settings.Upstream;
         IPAddress? address = target.Address;
-        Socket socket = address is null
-            ? new Socket(SocketType.Stream, ProtocolType.Tcp)
-            : new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        socket.NoDelay = true;
+        Socket? socket = null;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
         timeout.CancelAfter(Settings.ConnectTimeout);
         long start = Stopwatch.GetTimestamp();
         try
         {
-            if (address is null)
+            if (transparentSource is not null)
             {
-                await socket.ConnectAsync(new DnsEndPoint(target.Host, target.Port), timeout.Token).ConfigureAwait(false);
+                (socket, bool ownPort) = await TransparentUpstreamSocket.ConnectAsync(
+                    transparentSource, new IPEndPoint(address!, target.Port), TransparentSocketMark, timeout.Token).ConfigureAwait(false);
+                if (!ownPort)
+                {
+                    Interlocked.Increment(ref Counters.TransparentEphemeralPort);
+                }
             }
             else
             {
-                await socket.ConnectAsync(new IPEndPoint(address, target.Port), timeout.Token).ConfigureAwait(false);
+                socket = address is null
+                    ? new Socket(SocketType.Stream, ProtocolType.Tcp)
+                    : new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                socket.NoDelay = true;
+                if (address is null)
+                {
+                    await socket.ConnectAsync(new DnsEndPoint(target.Host, target.Port), timeout.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await socket.ConnectAsync(new IPEndPoint(address, target.Port), timeout.Token).ConfigureAwait(false);
+                }
             }
 
             _metrics.RecordUpstreamConnect(start, Settings.Name);
@@ -242,7 +272,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
-            socket.Dispose();
+            socket?.Dispose();
             if (_closing.IsCancellationRequested)
             {
                 return null;

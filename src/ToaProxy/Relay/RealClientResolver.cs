@@ -16,14 +16,22 @@ public sealed class RealClientResolver(ListenerSettings settings, FlowTable flow
     /// <summary>Resolves the connection from <paramref name="peer"/> to <paramref name="local"/>; false when the policy rejects it.</summary>
     public async ValueTask<RealClientDecision> ResolveAsync(IPEndPoint peer, IPEndPoint local, long connectionId, CancellationToken cancellationToken)
     {
-        FlowResolution resolution = await flows.ResolveAsync(
-            FlowKey.FromEndPoints(peer, local), settings.ToaWait, settings.WaitForData, cancellationToken).ConfigureAwait(false);
-        metrics.RecordToaWait(resolution, settings.Name);
+        FlowResolution resolution = await WaitForFlowAsync(peer, local, cancellationToken).ConfigureAwait(false);
         bool accepted = TryPlanHeader(resolution, peer, local, connectionId, out HeaderPlan plan);
         return new RealClientDecision(accepted, plan, resolution.Status);
     }
 
-    private bool TryPlanHeader(in FlowResolution resolution, IPEndPoint peer, IPEndPoint local, long id, out HeaderPlan plan)
+    /// <summary>Waits (up to ToaWait) for what the capture saw of the connection, and records the wait.</summary>
+    public async ValueTask<FlowResolution> WaitForFlowAsync(IPEndPoint peer, IPEndPoint local, CancellationToken cancellationToken)
+    {
+        FlowResolution resolution = await flows.ResolveAsync(
+            FlowKey.FromEndPoints(peer, local), settings.ToaWait, settings.WaitForData, cancellationToken).ConfigureAwait(false);
+        metrics.RecordToaWait(resolution, settings.Name);
+        return resolution;
+    }
+
+    /// <summary>The PROXY header to send for <paramref name="resolution"/> under the WithoutToa policy; false when the policy rejects.</summary>
+    public bool TryPlanHeader(in FlowResolution resolution, IPEndPoint peer, IPEndPoint local, long id, out HeaderPlan plan)
     {
         NetAddress localAddress = NetAddress.FromIPAddress(local.Address);
         if (resolution.IsFound)

@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using ToaProxy.Configuration;
+using ToaProxy.Testing;
+using ToaProxy.Transparent;
+
+namespace ToaProxy.Tests.Transparent;
+
+/// <summary>The socket and routing layer of transparent mode, in a namespace the test creates: a
+/// connection bound to a client address the host does not own reaches a local server, which sees
+/// that client, and the server's replies come back through the policy routing.</summary>
+public sealed class TransparentConnectTests
+{
+    private static readonly TransparentSettings Settings = TransparentSettings.Default;
+
+    [SkippableTheory]
+    [InlineData("203.0.113.7")]
+    [InlineData("2001:db8:7:a::7")]
+    public async Task A_connection_from_a_foreign_client_address_reaches_the_server_and_gets_its_replies(string clientText)
+    {
+        Requires.Command("iptables");
+        using NetworkNamespace ns = NetworkNamespace.Create();
+        var client = new IPEndPoint(IPAddress.Parse(clientText), 40001);
+        AddressFamily family = client.AddressFamily;
+        IPAddress serverAddress = family == AddressFamily.InterNetworkV6 ? ns.IPv6 : ns.IPv4;
+        var routing = new TransparentRouting(Settings, [family]);
+        ns.Enter(() => { routing.Install(); return 0; });
+        Assert.Empty(ns.Enter(() => TransparentRouting.FindMissing(Settings, family)));
+
+        using Socket listener = ns.Enter(() => Listen(serverAddress));
+        var server = (IPEndPoint)listener.LocalEndPoint!;
+        (Socket first, bool firstOwnPort) = ns.Enter(() => Connect(client, server));
+        (Socket second, bool secondOwnPort) = ns.Enter(() => Connect(client, server));
+        using (first)
+        using (second)
+        {
+            Assert.True(firstOwnPort);
+            Assert.False(secondOwnPort);
+            using Socket acceptedFirst = await listener.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            using Socket acceptedSecond = await listener.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            var peers = new[] { (IPEndPoint)acceptedFirst.RemoteEndPoint!, (IPEndPoint)acceptedSecond.RemoteEndPoint! };
+
+            Assert.All(peers, p => Assert.Equal(client.Address, p.Address));
+            Assert.Contains(peers, p => p.Port == client.Port);
+            Assert.Contains(peers, p => p.Port != client.Port);
+            foreach (Socket accepted in (Socket[])[acceptedFirst, acceptedSecond])
+            {
+                await accepted.SendAsync(Encoding.ASCII.GetBytes($"you are {accepted.RemoteEndPoint}"));
+            }
+
+            foreach (Socket connected in (Socket[])[first, second])
+            {
+                byte[] buffer = new byte[100];
+                int n = await connected.ReceiveAsync(buffer).WaitAsync(TimeSpan.FromSeconds(10));
+                Assert.Equal($"you are {connected.LocalEndPoint}", Encoding.ASCII.GetString(buffer, 0, n));
+            }
+        }
+
+        ns.Enter(() => { routing.Remove(); return 0; });
+        Assert.Equal(5, ns.Enter(() => TransparentRouting.FindMissing(Settings, family)).Count);
+        Assert.DoesNotContain("toaproxy:", ns.Exec(family == AddressFamily.InterNetworkV6 ? "ip6tables" : "iptables", "-t", "mangle", "-S"));
+    }
+
+    private static Socket Listen(IPAddress address)
+    {
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(address, 0));
+        socket.Listen(16);
+        return socket;
+    }
+
+    // Inside the namespace: the sockets are created there (the second one after the first connect failed synchronously).
+    private static (Socket Socket, bool OwnPort) Connect(IPEndPoint client, IPEndPoint server) =>
+        TransparentUpstreamSocket.ConnectAsync(client, server, Settings.SocketMark, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+}
