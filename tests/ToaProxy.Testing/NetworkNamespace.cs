@@ -1,18 +1,17 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace ToaProxy.Testing;
 
 /// <summary>
-/// A network namespace the test creates, so rules and routes it installs never touch the host's:
-/// lo up, and a veth pair with both ends inside; end A has <see cref="IPv4"/> and <see cref="IPv6"/>
-/// and carries the default routes (the load balancer side of a real host). Processes run inside it
+/// A network namespace the test creates, so rules and routes it installs never touch the host's;
+/// Dispose deletes it and with it every rule, route and interface in it. Processes run inside it
 /// through <see cref="Launcher"/>; in-process sockets and the load-balancer emulator are created
 /// inside it by <see cref="Enter{T}"/>, which runs code on a thread moved into the namespace
 /// (a socket stays in the namespace it was created in; a child process inherits its thread's).
-/// Dispose deletes the namespace and with it every rule, route and interface in it.
 /// </summary>
 public sealed partial class NetworkNamespace : IDisposable
 {
@@ -22,23 +21,43 @@ public sealed partial class NetworkNamespace : IDisposable
 
     public string Name { get; }
 
+    /// <summary>The uplink's IPv4 address (<see cref="CreateWithUplink"/> only).</summary>
     public IPAddress IPv4 { get; } = IPAddress.Parse("198.51.100.1");
 
+    /// <summary>The uplink's IPv6 address (<see cref="CreateWithUplink"/> only).</summary>
     public IPAddress IPv6 { get; } = IPAddress.Parse("2001:db8:1::1");
 
     /// <summary>Prefix of a command line that runs inside the namespace.</summary>
     public IReadOnlyList<string> Launcher => [Requires.Command("ip"), "netns", "exec", Name];
 
-    /// <summary>Creates the namespace (root and the ip command required).</summary>
+    /// <summary>Creates the namespace with only lo, up (root and the ip command required).</summary>
     public static NetworkNamespace Create()
     {
         Requires.Root();
         Requires.Command("ip");
-        var ns = new NetworkNamespace($"toatp{Random.Shared.Next(0x1000000):x6}");
+        var ns = new NetworkNamespace($"toatest-{Guid.NewGuid().ToString("N")[..10]}");
         RunIp("netns", "add", ns.Name);
         try
         {
             ns.Ip("link", "set", "lo", "up");
+            return ns;
+        }
+        catch
+        {
+            ns.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A namespace shaped like a real host: a veth pair with both ends inside, end veth0 holding
+    /// <see cref="IPv4"/> and <see cref="IPv6"/> and carrying the default routes.
+    /// </summary>
+    public static NetworkNamespace CreateWithUplink()
+    {
+        NetworkNamespace ns = Create();
+        try
+        {
             ns.Ip("link", "add", "veth0", "type", "veth", "peer", "name", "veth1");
             ns.Ip("link", "set", "veth0", "up");
             ns.Ip("link", "set", "veth1", "up");
@@ -56,11 +75,29 @@ public sealed partial class NetworkNamespace : IDisposable
         }
     }
 
+    /// <summary>A veth pair between <paramref name="a"/> and <paramref name="b"/>, up, with the given
+    /// addresses ("198.51.100.1/24"); returns the interface names on each side.</summary>
+    public static (string InA, string InB) Link(NetworkNamespace a, string addressA, NetworkNamespace b, string addressB)
+    {
+        string suffix = Guid.NewGuid().ToString("N")[..8];
+        (string inA, string inB) = ($"va{suffix}", $"vb{suffix}");
+        RunIp("link", "add", inA, "netns", a.Name, "type", "veth", "peer", "name", inB, "netns", b.Name);
+        a.Ip("addr", "add", addressA, "dev", inA);
+        b.Ip("addr", "add", addressB, "dev", inB);
+        a.Ip("link", "set", inA, "up");
+        b.Ip("link", "set", inB, "up");
+        return (inA, inB);
+    }
+
     /// <summary>Runs <c>ip -n NAME args</c>; returns stdout, throws with stderr on failure.</summary>
     public string Ip(params string[] arguments) => RunIp(["-n", Name, .. arguments]);
 
     /// <summary>Runs a command inside the namespace; returns stdout, throws with stderr on failure.</summary>
     public string Exec(params string[] command) => Run(Requires.Command("ip"), ["netns", "exec", Name, .. command]);
+
+    /// <summary>A socket created inside the namespace.</summary>
+    public Socket CreateSocket(AddressFamily family, SocketType type, ProtocolType protocol) =>
+        Enter(() => new Socket(family, type, protocol));
 
     /// <summary>Runs <paramref name="action"/> on a new thread inside the namespace and returns its result.</summary>
     public T Enter<T>(Func<T> action)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using ToaProxy.Capture.Emulation;
 using ToaProxy.Testing;
@@ -7,34 +6,40 @@ using ToaProxy.Tests.EndToEnd;
 namespace ToaProxy.Tests.Packaging;
 
 /// <summary>
-/// The published binary run the way the packages run it — as an unprivileged user holding only
-/// CAP_NET_RAW — still captures TOA with afpacket and gives nginx the real client. Two ways in:
-/// ambient capabilities (the systemd unit) and a file capability on the binary (the Docker image).
+/// The published binary run the way the packages run it — as an unprivileged user holding only the
+/// one capability its capture backend needs (CAP_NET_RAW for afpacket and pcap, CAP_NET_ADMIN for
+/// nfqueue, which also installs its own iptables rule) — still captures TOA and gives nginx the real
+/// client. Two ways in: ambient capabilities (the systemd unit) and a file capability on the binary
+/// (the Docker image).
 /// </summary>
 public sealed class NonRootCaptureTests
 {
-    private const ulong NetRawOnly = 1UL << 13;
+    private const int CapNetAdmin = 12;
+    private const int CapNetRaw = 13;
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(15);
 
     [SkippableTheory]
-    [InlineData("ambient")]
-    [InlineData("file-capability")]
-    public async Task As_nobody_with_only_cap_net_raw_afpacket_capture_delivers_the_real_client(string grant)
+    [InlineData("afpacket", "ambient")]
+    [InlineData("afpacket", "file-capability")]
+    [InlineData("pcap", "ambient")]
+    [InlineData("nfqueue", "ambient")]
+    public async Task As_nobody_with_only_the_backends_capability_capture_delivers_the_real_client(string backend, string grant)
     {
         Requires.Root();
         Requires.Command("iptables");
         string setpriv = Requires.Command("setpriv");
+        (string capability, int bit) = backend == "nfqueue" ? ("net_admin", CapNetAdmin) : ("net_raw", CapNetRaw);
         using var nginx = NginxBackend.Start();
         int port = FreePort.Allocate();
         DirectoryInfo? copy = null;
         try
         {
             string executable = PublishedToaproxy.ExecutablePath;
-            string[] launcher = [setpriv, "--reuid=nobody", "--regid=nogroup", "--init-groups", "--bounding-set=-all,+net_raw"];
+            string[] launcher = [setpriv, "--reuid=nobody", "--regid=nogroup", "--init-groups", $"--bounding-set=-all,+{capability}"];
             if (grant == "ambient")
             {
-                // As systemd's AmbientCapabilities=CAP_NET_RAW does it.
-                launcher = [.. launcher, "--inh-caps=-all,+net_raw", "--ambient-caps=+net_raw"];
+                // As systemd's AmbientCapabilities= does it.
+                launcher = [.. launcher, $"--inh-caps=-all,+{capability}", $"--ambient-caps=+{capability}"];
             }
             else
             {
@@ -44,11 +49,11 @@ public sealed class NonRootCaptureTests
             }
 
             await using var lb = LoadBalancerEmulator.Start(port, ToaOptionWriters.Kind200V4(DerivedClient.V4), ToaInjectionPackets.Syn);
-            using var proxy = ToaproxyProcess.StartUnder(launcher, executable, ProxyConfig.Create(port, nginx.Port, "afpacket"));
+            using var proxy = ToaproxyProcess.StartUnder(launcher, executable, ProxyConfig.Create(port, nginx.Port, backend, queueNumber: KernelIds.NextQueue()));
 
-            (int uid, ulong effective) = Credentials(proxy.Process.Id);
+            (int uid, ulong effective) = ProcessCredentials.Read(proxy.Process.Id);
             Assert.Equal(65534, uid);
-            Assert.Equal(NetRawOnly, effective);
+            Assert.Equal(1UL << bit, effective);
 
             (IPEndPoint local, string response) = await HttpThroughProxy.GetAsync(new IPEndPoint(IPAddress.Loopback, port), Step);
             Assert.Contains(nginx.Body, response);
@@ -80,13 +85,5 @@ public sealed class NonRootCaptureTests
         using ExternalProcess grant = ExternalProcess.Start(setcap, ["cap_net_raw+ep", Path.Combine(copy.FullName, "toaproxy")]);
         Assert.True(grant.WaitForExit(TimeSpan.FromSeconds(10)) && grant.ExitCode == 0, grant.Describe());
         return copy;
-    }
-
-    private static (int Uid, ulong Effective) Credentials(int pid)
-    {
-        string[] status = File.ReadAllLines($"/proc/{pid}/status");
-        int uid = int.Parse(status.First(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[2], CultureInfo.InvariantCulture);
-        ulong effective = ulong.Parse(status.First(l => l.StartsWith("CapEff:", StringComparison.Ordinal))[7..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-        return (uid, effective);
     }
 }

@@ -20,7 +20,7 @@ public sealed class TransparentConnectTests
     public async Task A_connection_from_a_foreign_client_address_reaches_the_server_and_gets_its_replies(string clientText)
     {
         Requires.Command("iptables");
-        using NetworkNamespace ns = NetworkNamespace.Create();
+        using NetworkNamespace ns = NetworkNamespace.CreateWithUplink();
         var client = new IPEndPoint(IPAddress.Parse(clientText), 40001);
         AddressFamily family = client.AddressFamily;
         IPAddress serverAddress = family == AddressFamily.InterNetworkV6 ? ns.IPv6 : ns.IPv4;
