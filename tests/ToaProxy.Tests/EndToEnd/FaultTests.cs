@@ -74,7 +74,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         // 4 MiB on the way from the side that resets; the other side has read the first MiB of it.
         byte[] data = RandomNumberGenerator.GetBytes(4 * Mebibyte);
         Task sending = SocketStreams.SendAllAsync(resetting, data, Step);
-        byte[] first = await ReadExactlyAsync(other, Mebibyte);
+        byte[] first = await SocketStreams.ReadExactlyAsync(other, Mebibyte, Step);
         Assert.Equal(data[..Mebibyte], first);
         SocketStreams.Reset(resetting);
         await Record.ExceptionAsync(() => sending);
@@ -169,24 +169,5 @@ public sealed class FaultTests(ITestOutputHelper output)
         }
 
         return progress();
-    }
-
-    private static async Task<byte[]> ReadExactlyAsync(Socket socket, int count)
-    {
-        using var cts = new CancellationTokenSource(Step);
-        byte[] buffer = new byte[count];
-        int filled = 0;
-        while (filled < count)
-        {
-            int n = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, cts.Token);
-            if (n == 0)
-            {
-                throw new EndOfStreamException($"closed after {filled} of {count} bytes");
-            }
-
-            filled += n;
-        }
-
-        return buffer;
     }
 }

@@ -39,6 +39,26 @@ internal static class SocketStreams
         }
     }
 
+    /// <summary>Reads exactly <paramref name="count"/> bytes; throws on EOF, RST or after <paramref name="timeout"/>.</summary>
+    public static async Task<byte[]> ReadExactlyAsync(Socket socket, int count, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        byte[] buffer = new byte[count];
+        int filled = 0;
+        while (filled < count)
+        {
+            int n = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, cts.Token);
+            if (n == 0)
+            {
+                throw new EndOfStreamException($"closed after {filled} of {count} bytes");
+            }
+
+            filled += n;
+        }
+
+        return buffer;
+    }
+
     /// <summary>Reads until EOF hashing as it goes, so 10 MB needs no 10 MB buffer.</summary>
     public static async Task<(long Length, byte[] Sha256)> HashToEndAsync(Socket socket, TimeSpan timeout, byte[]? prefix = null)
     {
