@@ -14,8 +14,8 @@ public sealed partial class HandshakeObserver : IFrameSink
     private const int MaxOptionsPerPacket = 8;
 
     private readonly FlowTable _table;
-    private readonly ToaOptionTable _options;
-    private readonly TrustedSourceList _trusted;
+    private volatile ToaOptionTable _options;
+    private volatile TrustedSourceList _trusted;
     private readonly IReadOnlyList<ushort> _ports;
     private readonly bool _stripOption;
     private readonly CaptureCounters _counters;
@@ -32,6 +32,13 @@ public sealed partial class HandshakeObserver : IFrameSink
         _stripOption = stripOption;
         _counters = table.Counters;
         _logger = logger;
+    }
+
+    /// <summary>A reloaded configuration's option table and trusted sources, used from the next packet on.</summary>
+    public void Reconfigure(ToaOptionTable options, TrustedSourceList trusted)
+    {
+        _options = options;
+        _trusted = trusted;
     }
 
     public bool OnFrame(Span<byte> frame, LinkType linkType, bool mayModify)
@@ -84,8 +91,10 @@ public sealed partial class HandshakeObserver : IFrameSink
             Interlocked.Increment(ref _counters.Syns);
         }
 
+        // One table per packet, even if a reload swaps it meanwhile.
+        ToaOptionTable options = _options;
         Span<ToaOption> found = stackalloc ToaOption[MaxOptionsPerPacket];
-        ToaScanResult scan = ToaDecoder.Scan(segment.Options, _options, found, segment.IsSyn);
+        ToaScanResult scan = ToaDecoder.Scan(segment.Options, options, found, segment.IsSyn);
         bool hasClient = false;
         ToaClient client = default;
         if (scan.Status == ToaScanStatus.Malformed)
@@ -109,7 +118,7 @@ public sealed partial class HandshakeObserver : IFrameSink
         _table.Observe(segment.ToReceiverKey(), role, hasClient, client);
 
         if (mayModify && _stripOption && (scan.Count > 0 || scan.Status == ToaScanStatus.Malformed)
-            && ToaOptionStripper.Strip(frame[segment.IpOffset..], _options))
+            && ToaOptionStripper.Strip(frame[segment.IpOffset..], options))
         {
             Interlocked.Increment(ref _counters.Stripped);
             return true;

@@ -223,6 +223,30 @@ public sealed class FlowTable
     }
 
     /// <summary>
+    /// Drops every record the relay has not taken and wakes their waiters; returns how many. Called when
+    /// the capture stops seeing packets: a record can then no longer be replaced by its 4-tuple's next
+    /// SYN, so a reused 4-tuple could otherwise inherit an earlier connection's client.
+    /// </summary>
+    public int ForgetUntaken()
+    {
+        List<TaskCompletionSource>? toRelease = null;
+        int forgotten = 0;
+        lock (_lock)
+        {
+            while (_untaken.Head != NoIndex)
+            {
+                int slot = _untaken.Head;
+                toRelease = TakeWaiter(slot, toRelease);
+                Remove(slot);
+                forgotten++;
+            }
+        }
+
+        Release(toRelease);
+        return forgotten;
+    }
+
+    /// <summary>
     /// A page of the live table for the admin API, in slot order from <paramref name="cursor"/>;
     /// returns the cursor of the next page, or -1 at the end. Holds the lock for at most
     /// <paramref name="limit"/> rows, so a huge table never stalls the capture.

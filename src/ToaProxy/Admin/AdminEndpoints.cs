@@ -11,7 +11,8 @@ using ToaProxy.Hosting;
 namespace ToaProxy.Admin;
 
 /// <summary>
-/// The admin API's routes: /flows, /stats, /metrics, /healthz, /readyz and the status page at /.
+/// The admin API's routes: /flows, /stats, /metrics, /healthz, /readyz, the status page at /, and
+/// POST /capture/restart.
 /// Handlers take RequestDelegate form and write their own responses, so nothing is bound by reflection.
 /// </summary>
 public static class AdminEndpoints
@@ -29,6 +30,7 @@ public static class AdminEndpoints
         routes.MapGet("/healthz", context => WriteJsonAsync(context, StatusCodes.Status200OK, new { status = "up" }));
         routes.MapGet("/readyz", WriteReadinessAsync);
         routes.MapMetrics("/metrics", metrics);
+        routes.MapPost("/capture/restart", RestartCaptureAsync);
     }
 
     private static Task WriteFlowsAsync(HttpContext context)
@@ -57,6 +59,15 @@ public static class AdminEndpoints
     {
         ReadinessReport readiness = context.RequestServices.GetRequiredService<ProxyStatus>().Readiness();
         return WriteJsonAsync(context, readiness.Ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable, readiness);
+    }
+
+    private static async Task RestartCaptureAsync(HttpContext context)
+    {
+        Exception? error = await context.RequestServices.GetRequiredService<CaptureService>().RestartAsync(context.RequestAborted);
+        ReadinessReport readiness = context.RequestServices.GetRequiredService<ProxyStatus>().Readiness();
+        await (error is null
+            ? WriteJsonAsync(context, StatusCodes.Status200OK, new { restarted = true, readiness })
+            : WriteJsonAsync(context, StatusCodes.Status503ServiceUnavailable, new { restarted = false, error = error.Message, readiness }));
     }
 
     private static Task WriteStatusPageAsync(HttpContext context)

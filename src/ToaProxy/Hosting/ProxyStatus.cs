@@ -45,7 +45,7 @@ public sealed class ProxyStatus
             .. _settings.Listeners.Select(configured =>
                 (configured.Name, started.Any(l => l.Settings.Name == configured.Name && l.IsBound))),
         ];
-        return ReadinessReport.Evaluate(_capture.IsHealthy, BackendName, _capture.Backend?.Fault, listeners);
+        return ReadinessReport.Evaluate(_capture.IsHealthy, BackendName, _capture.Fault, listeners);
     }
 
     public StatsReport Stats()
@@ -54,12 +54,13 @@ public sealed class ProxyStatus
         var capture = new CaptureReport(
             BackendName,
             _capture.Backend?.IsRunning == true,
-            _capture.Backend?.Fault?.Message,
+            _capture.Fault?.Message,
             FlowCount,
             ToDictionary(CaptureCounters.Snapshot()),
             backend is CaptureStatistics s
                 ? new Dictionary<string, long> { ["frames"] = s.FramesReceived, ["kernel_drops"] = s.KernelDrops, ["read_errors"] = s.ReadErrors }
-                : null);
+                : null,
+            _capture.Restarts);
         ListenerReport[] listeners =
         [
             .. _settings.Listeners.Select(configured =>

@@ -137,6 +137,23 @@ public sealed class FlowTableTests
     }
 
     [Fact]
+    public void Forgetting_untaken_records_leaves_a_reused_tuple_unknown_and_keeps_taken_ones()
+    {
+        var (table, _) = NewTable();
+        FlowKey untaken = Key("198.51.100.7", 40000);
+        FlowKey taken = Key("198.51.100.8", 40001);
+        table.Observe(untaken, SegmentRole.Syn, true, Client("192.0.2.55", 5555));
+        table.Observe(taken, SegmentRole.Syn, true, Client("192.0.2.56", 5556));
+        Assert.Equal(FlowResolutionStatus.Found, Resolve(table, taken).Status);
+
+        int forgotten = table.ForgetUntaken();
+
+        Assert.Equal(1, forgotten);
+        Assert.Equal(1, table.Count);
+        Assert.Equal(FlowResolutionStatus.Unknown, Resolve(table, untaken).Status);
+    }
+
+    [Fact]
     public void Untaken_records_expire_after_the_flow_timeout_and_are_counted()
     {
         var clock = new ManualTimeProvider();

@@ -16,13 +16,7 @@ public sealed class RelaySemanticsTests
 {
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(15);
 
-    private static async Task<Socket> ConnectAsync(int port)
-    {
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        using var cts = new CancellationTokenSource(Step);
-        await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cts.Token);
-        return client;
-    }
+    private static Task<Socket> ConnectAsync(int port) => SocketStreams.ConnectLoopbackAsync(port, Step);
 
     [Fact]
     public async Task The_upstream_gets_a_proxy_v2_header_naming_the_tcp_peer_when_there_is_no_toa()

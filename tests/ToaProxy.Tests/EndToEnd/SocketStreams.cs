@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 
@@ -6,6 +7,15 @@ namespace ToaProxy.Tests.EndToEnd;
 /// <summary>Bounded reads and writes the relay tests need on raw sockets.</summary>
 internal static class SocketStreams
 {
+    /// <summary>A client connected to 127.0.0.1:<paramref name="port"/>, Nagle off.</summary>
+    public static async Task<Socket> ConnectLoopbackAsync(int port, TimeSpan timeout)
+    {
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var cts = new CancellationTokenSource(timeout);
+        await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cts.Token);
+        return client;
+    }
+
     /// <summary>Reads until EOF (FIN); throws on RST or after <paramref name="timeout"/>.</summary>
     public static async Task<byte[]> ReadToEndAsync(Socket socket, TimeSpan timeout, byte[]? prefix = null)
     {
@@ -27,6 +37,26 @@ internal static class SocketStreams
 
             collected.Write(buffer, 0, n);
         }
+    }
+
+    /// <summary>Reads exactly <paramref name="count"/> bytes; throws on EOF, RST or after <paramref name="timeout"/>.</summary>
+    public static async Task<byte[]> ReadExactlyAsync(Socket socket, int count, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        byte[] buffer = new byte[count];
+        int filled = 0;
+        while (filled < count)
+        {
+            int n = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None, cts.Token);
+            if (n == 0)
+            {
+                throw new EndOfStreamException($"closed after {filled} of {count} bytes");
+            }
+
+            filled += n;
+        }
+
+        return buffer;
     }
 
     /// <summary>Reads until EOF hashing as it goes, so 10 MB needs no 10 MB buffer.</summary>

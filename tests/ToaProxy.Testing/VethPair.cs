@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace ToaProxy.Capture.Tests.Support;
+namespace ToaProxy.Testing;
 
 /// <summary>
 /// A veth pair with unique names (this kernel has no dummy driver), <see cref="Name"/> set up; deleting
@@ -27,8 +27,7 @@ public sealed class VethPair : IDisposable
         var created = new VethPair(ipCommand, name);
         try
         {
-            created.Run("link", "add", name, "type", "veth", "peer", "name", name + "p");
-            created.Run("link", "set", name, "up");
+            created.Add();
             return created;
         }
         catch
@@ -39,6 +38,13 @@ public sealed class VethPair : IDisposable
     }
 
     public void Delete() => Run("link", "del", Name);
+
+    /// <summary>Creates the pair again under the same names after <see cref="Delete"/>.</summary>
+    public void Add()
+    {
+        Run("link", "add", Name, "type", "veth", "peer", "name", Name + "p");
+        Run("link", "set", Name, "up");
+    }
 
     public void Dispose()
     {
