@@ -45,7 +45,7 @@ public sealed class HttpListenerCompilerTests
         { new HttpListenerOptions { Certificate = "/nonexistent/cert.pem" }, "http", "ToaProxy:Listeners:0:Http:Certificate: \"/nonexistent/cert.pem\" does not exist" },
         { new HttpListenerOptions { CertificateKey = "/tmp/key.pem" }, "http", "ToaProxy:Listeners:0:Http:Certificate: is missing, but CertificateKey or CertificatePassword is set" },
         { new HttpListenerOptions(), "proxy-v2", "ToaProxy:Listeners:0:Http: is set but the listener's Protocol is not http" },
-        { null, "htttp", "ToaProxy:Listeners:0:Protocol: \"htttp\" is not a protocol (use proxy-v2, proxy-v1 or http)" },
+        { null, "htttp", "ToaProxy:Listeners:0:Protocol: \"htttp\" is not a protocol (use proxy-v2, proxy-v1, http or transparent)" },
     };
 
     [Theory]
