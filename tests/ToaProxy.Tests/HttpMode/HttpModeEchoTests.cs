@@ -117,6 +117,20 @@ public sealed class HttpModeEchoTests
         Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(actual));
     }
 
+    [SkippableFact]
+    public async Task Sigterm_with_an_idle_keep_alive_connection_open_ends_the_proxy_cleanly()
+    {
+        await using var stack = await StartAsync();
+        using var client = ClientOf(stack);
+        Assert.Contains("X-Forwarded-For", await client.Client.GetStringAsync("/headers"), StringComparison.Ordinal);
+
+        stack.Proxy.Process.Terminate();
+
+        Assert.True(stack.Proxy.Process.WaitForExit(TimeSpan.FromSeconds(20)), stack.Proxy.Describe());
+        Assert.Equal(0, stack.Proxy.Process.ExitCode);
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.Client.GetStringAsync("/headers"));
+    }
+
     private static async Task<string> ReceiveTextAsync(WebSocket socket, CancellationToken cancellationToken)
     {
         var text = new MemoryStream();
