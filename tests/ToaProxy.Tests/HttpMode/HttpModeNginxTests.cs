@@ -71,6 +71,32 @@ public sealed class HttpModeNginxTests
     }
 
     [SkippableFact]
+    public async Task Ipv6_and_ipv4_wildcard_listeners_on_one_port_both_serve_and_an_ipv6_toa_client_is_forwarded()
+    {
+        RequireAll();
+        NginxBackend nginx = NginxBackend.StartPlainHttp();
+        await using var stack = await HttpModeStack<NginxBackend>.StartAsync(nginx, nginx.Port, ToaOptionWriters.Kind254V6(DerivedClient.V6), config: (port, upstream) =>
+        {
+            JsonObject config = HttpModeConfig.Create(port, upstream, listenAddress: "::");
+            JsonObject v4 = config["Listeners"]![0]!.DeepClone().AsObject();
+            v4["Name"] = "test4";
+            v4["Listen"] = $"0.0.0.0:{port}";
+            config["Listeners"]!.AsArray().Add(v4);
+            return config;
+        });
+        using var v6Client = new ProxiedHttpClient(new Uri($"http://[::1]:{stack.Port}/"), Step);
+        using var v4Client = new ProxiedHttpClient(new Uri($"http://127.0.0.1:{stack.Port}/"), Step);
+
+        Assert.Equal(nginx.Body, await v6Client.Client.GetStringAsync("/"));
+        Assert.Equal(nginx.Body, await v4Client.Client.GetStringAsync("/"));
+
+        int port = Assert.Single(v6Client.Connections).Port;
+        ForwardedLogRecord? record = Poll.Until(() => nginx.ForwardedRecords().FirstOrDefault(r => r.ForwardedForPort == port), Step);
+        Assert.True(record is not null, nginx.Describe());
+        Assert.Equal(DerivedClient.V6Address(port).ToString(), record!.ForwardedFor);
+    }
+
+    [SkippableFact]
     public async Task Without_toa_the_tcp_peer_is_the_forwarded_client()
     {
         RequireAll();
