@@ -44,6 +44,7 @@ public sealed class HttpModeEchoTests
         Assert.Equal("HTTP/1.1", seen["protocol"]);
         Assert.Equal(DerivedClient.V4Address(port).ToString(), seen["X-Forwarded-For"]);
         Assert.Equal($"127.0.0.1:{stack.Port}", seen["X-Forwarded-Host"]);
+        Assert.Equal($"127.0.0.1:{stack.Port}", seen["Host"]);
         Assert.Equal("http", seen["X-Forwarded-Proto"]);
         Assert.StartsWith($"for=\"{DerivedClient.V4Address(port)}:{port}\";", seen["Forwarded"]);
         Assert.False(seen.ContainsKey("X-Real-IP"));

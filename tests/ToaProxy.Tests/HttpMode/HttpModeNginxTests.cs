@@ -109,6 +109,39 @@ public sealed class HttpModeNginxTests
     }
 
     [SkippableFact]
+    public async Task Without_toa_and_policy_local_no_client_is_named_and_forged_headers_are_still_removed()
+    {
+        RequireAll();
+        NginxBackend nginx = NginxBackend.StartPlainHttp();
+        await using var stack = await HttpModeStack<NginxBackend>.StartAsync(nginx, nginx.Port, null, config: (port, upstream) =>
+            ProxyConfig.Create(port, upstream, "afpacket", withoutToa: "local", queueNumber: KernelIds.NextQueue(), listener: l =>
+            {
+                l["Protocol"] = "http";
+                l["Http"] = new JsonObject { ["Forwarded"] = true };
+            }));
+
+        (_, ForwardedLogRecord record) = await GetOnceAsync(stack, Forge);
+
+        Assert.Equal(string.Empty, record.ForwardedFor);
+        Assert.Equal($"host=\"127.0.0.1:{stack.Port}\";proto=http", record.Forwarded);
+        Assert.Equal("http", record.ForwardedProto);
+    }
+
+    [SkippableFact]
+    public async Task Without_toa_and_policy_reject_the_connection_is_closed_and_nothing_reaches_nginx()
+    {
+        RequireAll();
+        NginxBackend nginx = NginxBackend.StartPlainHttp();
+        await using var stack = await HttpModeStack<NginxBackend>.StartAsync(nginx, nginx.Port, null, config: (port, upstream) =>
+            ProxyConfig.Create(port, upstream, "afpacket", withoutToa: "reject", queueNumber: KernelIds.NextQueue(), listener: l => l["Protocol"] = "http"));
+
+        Exception? failure = await Record.ExceptionAsync(() => HttpThroughProxy.GetAsync(new IPEndPoint(IPAddress.Loopback, stack.Port), Step));
+
+        Assert.True(failure is System.Net.Sockets.SocketException, $"expected a reset, got {failure?.ToString() ?? "a response"}");
+        Assert.Empty(nginx.AccessLogLines());
+    }
+
+    [SkippableFact]
     public async Task Forwarded_headers_sent_by_an_untrusted_client_never_reach_the_upstream()
     {
         RequireAll();
