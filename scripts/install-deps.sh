@@ -4,7 +4,7 @@
 set -euo pipefail
 # libcap2-bin (setcap), util-linux (setpriv), systemd (systemd-analyze): the packaging tests;
 # chromium: the headless-browser test of the admin status page.
-packages=(iptables iproute2 libpcap0.8 libpcap-dev nginx haproxy libnginx-mod-stream tcpdump socat procps libcap2-bin util-linux systemd chromium)
+packages=(iptables iproute2 libpcap0.8 libpcap-dev nginx haproxy libnginx-mod-stream tcpdump socat procps libcap2-bin util-linux systemd chromium wrk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

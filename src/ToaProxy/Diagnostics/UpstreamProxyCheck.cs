@@ -14,6 +14,23 @@ namespace ToaProxy.Diagnostics;
 /// </summary>
 public static class UpstreamProxyCheck
 {
+    /// <summary>An http listener's upstream gets no PROXY header: it only has to answer plain HTTP.</summary>
+    private static async Task<CheckResult> CheckHttpAsync(string name, ListenerSettings listener, IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        (UpstreamProbeOutcome outcome, string line, string? connectError) = await ProbeAsync(endpoint, Request, listener.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+        if (connectError is not null)
+        {
+            return CheckResult.Fail(name, $"cannot connect to {listener.Upstream}: {connectError}", $"start the backend on {listener.Upstream}, or correct Upstream");
+        }
+
+        return outcome == UpstreamProbeOutcome.Answered && !IsBadRequest(line)
+            ? CheckResult.Ok(name, $"{listener.Upstream} answers HTTP (\"{line}\"); HTTP mode sends it the client in X-Forwarded-For")
+            : CheckResult.Warn(
+                name,
+                $"{listener.Upstream} accepts connections but its answer to a plain HTTP request ({Describe(outcome, line)}) is not a success",
+                "check that Upstream is an HTTP server on this port (an h2c-only upstream cannot answer this HTTP/1.0 probe)");
+    }
+
     private static readonly byte[] Request = "HEAD / HTTP/1.0\r\nUser-Agent: toaproxy-doctor\r\n\r\n"u8.ToArray();
     private static readonly TimeSpan AnswerWait = TimeSpan.FromSeconds(2);
 
@@ -30,6 +47,11 @@ public static class UpstreamProxyCheck
         catch (Exception e) when (e is SocketException or IndexOutOfRangeException)
         {
             return CheckResult.Fail(name, $"{listener.Upstream}: the name does not resolve ({e.Message})", "fix Upstream, or the resolver (/etc/hosts, DNS)");
+        }
+
+        if (listener.Http is not null)
+        {
+            return await CheckHttpAsync(name, listener, endpoint, cancellationToken).ConfigureAwait(false);
         }
 
         byte[] header = new byte[ProxyV2Writer.GetLength(ProxyHeader.Local)];

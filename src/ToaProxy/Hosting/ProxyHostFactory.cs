@@ -65,6 +65,9 @@ public static class ProxyHostFactory
         builder.Logging.ClearProviders();
         // Kestrel logs every admin request at Information; Logging:LogLevel can still lower this.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // YARP logs two lines per forwarded request at Information and every upstream failure with a
+        // stack trace; HTTP-mode listeners report upstream failures themselves, rate-limited.
+        builder.Logging.AddFilter("Yarp", LogLevel.Error);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         // Logging:Console:FormatterName selects simple (default), json or systemd.
         builder.Logging.AddConsole();

@@ -43,6 +43,7 @@ internal sealed partial class HttpForwardingHost : IAsyncDisposable
         builder.Services.AddSingleton<IHostLifetime, ParentHostLifetime>();
         builder.Services.AddHttpForwarder();
         builder.WebHost.UseKestrelCore();
+        builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = BindListenSocket);
         if (http.Certificate is not null)
         {
             builder.WebHost.UseKestrelHttpsConfiguration();
@@ -107,7 +108,7 @@ internal sealed partial class HttpForwardingHost : IAsyncDisposable
         {
             app.StartAsync().GetAwaiter().GetResult();
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or SocketException)
         {
             upstreamClient.Dispose();
             ((IDisposable)app).Dispose();
@@ -115,6 +116,30 @@ internal sealed partial class HttpForwardingHost : IAsyncDisposable
         }
 
         return new HttpForwardingHost(app, upstreamClient);
+    }
+
+    // Bound like the TCP listeners' sockets: Kestrel would make "[::]:port" dual-stack, which then
+    // collides with a separate "0.0.0.0:port" listener.
+    private static Socket BindListenSocket(EndPoint endpoint)
+    {
+        var address = (IPEndPoint)endpoint;
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            if (address.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                socket.DualMode = false;
+            }
+
+            socket.Bind(address);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Stops accepting and asks keep-alive connections to close; ends them all when <paramref name="abort"/> fires.</summary>

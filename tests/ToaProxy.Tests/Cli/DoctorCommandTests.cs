@@ -87,6 +87,18 @@ public sealed class DoctorCommandTests : IDisposable
         Assert.Matches(@"(?m)^FAIL\s+config\s+.*Listeners:0:Listen: ""127.0.0.1"" has no port", brokenOutput.ToString());
     }
 
+    [Fact]
+    public async Task A_plain_http_upstream_passes_for_an_http_listener()
+    {
+        using var plain = new PlainHttpServer();
+        string config = WriteConfig(ProxyConfig.Create(FreePort.Allocate(), plain.Port, "none", listener: l => l["Protocol"] = "http"));
+
+        var output = new StringWriter();
+        await DoctorCommand.RunAsync(config, TimeSpan.Zero, output, CancellationToken.None);
+
+        Assert.Matches(@"(?m)^OK\s+upstream test\s+.*answers HTTP \(""HTTP/1.1 200 OK""\); HTTP mode sends it the client in X-Forwarded-For", output.ToString());
+    }
+
     private static async Task ConnectRepeatedlyAsync(IPEndPoint target, CancellationToken cancellationToken)
     {
         // Nothing listens on the port (doctor runs before the proxy); each SYN still reaches the capture.

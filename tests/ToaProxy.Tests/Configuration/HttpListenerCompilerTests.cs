@@ -1,6 +1,7 @@
 using System.Net;
 using ToaProxy.Configuration;
 using ToaProxy.HttpMode;
+using ToaProxy.Tests.HttpMode;
 
 namespace ToaProxy.Tests.Configuration;
 
@@ -74,6 +75,24 @@ public sealed class HttpListenerCompilerTests
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public void A_pem_certificate_with_its_key_file_and_a_pkcs12_with_its_password_both_load()
+    {
+        using var generated = SelfSignedCertificate.Create();
+
+        var (pem, pemErrors) = Compile(new HttpListenerOptions { Certificate = generated.CertificatePemPath, CertificateKey = generated.KeyPemPath });
+        var (pkcs12, pkcs12Errors) = Compile(new HttpListenerOptions { Certificate = generated.Pkcs12Path, CertificatePassword = SelfSignedCertificate.Pkcs12Password });
+        var (_, wrongPassword) = Compile(new HttpListenerOptions { Certificate = generated.Pkcs12Path, CertificatePassword = "wrong" });
+        var (_, noKey) = Compile(new HttpListenerOptions { Certificate = generated.CertificatePemPath });
+
+        Assert.Empty(pemErrors);
+        Assert.Empty(pkcs12Errors);
+        Assert.Equal(generated.Certificate.Thumbprint, Assert.Single(pem!.Listeners).Http!.Certificate!.Thumbprint);
+        Assert.True(Assert.Single(pkcs12!.Listeners).Http!.Certificate!.HasPrivateKey);
+        Assert.StartsWith($"ToaProxy:Listeners:0:Http:Certificate: \"{generated.Pkcs12Path}\" cannot be loaded: ", Assert.Single(wrongPassword));
+        Assert.StartsWith($"ToaProxy:Listeners:0:Http:Certificate: \"{generated.CertificatePemPath}\" cannot be loaded: ", Assert.Single(noKey));
     }
 
     [Fact]

@@ -71,6 +71,32 @@ public sealed class HttpModeNginxTests
     }
 
     [SkippableFact]
+    public async Task Ipv6_and_ipv4_wildcard_listeners_on_one_port_both_serve_and_an_ipv6_toa_client_is_forwarded()
+    {
+        RequireAll();
+        NginxBackend nginx = NginxBackend.StartPlainHttp();
+        await using var stack = await HttpModeStack<NginxBackend>.StartAsync(nginx, nginx.Port, ToaOptionWriters.Kind254V6(DerivedClient.V6), config: (port, upstream) =>
+        {
+            JsonObject config = HttpModeConfig.Create(port, upstream, listenAddress: "::");
+            JsonObject v4 = config["Listeners"]![0]!.DeepClone().AsObject();
+            v4["Name"] = "test4";
+            v4["Listen"] = $"0.0.0.0:{port}";
+            config["Listeners"]!.AsArray().Add(v4);
+            return config;
+        });
+        using var v6Client = new ProxiedHttpClient(new Uri($"http://[::1]:{stack.Port}/"), Step);
+        using var v4Client = new ProxiedHttpClient(new Uri($"http://127.0.0.1:{stack.Port}/"), Step);
+
+        Assert.Equal(nginx.Body, await v6Client.Client.GetStringAsync("/"));
+        Assert.Equal(nginx.Body, await v4Client.Client.GetStringAsync("/"));
+
+        int port = Assert.Single(v6Client.Connections).Port;
+        ForwardedLogRecord? record = Poll.Until(() => nginx.ForwardedRecords().FirstOrDefault(r => r.ForwardedForPort == port), Step);
+        Assert.True(record is not null, nginx.Describe());
+        Assert.Equal(DerivedClient.V6Address(port).ToString(), record!.ForwardedFor);
+    }
+
+    [SkippableFact]
     public async Task Without_toa_the_tcp_peer_is_the_forwarded_client()
     {
         RequireAll();
@@ -80,6 +106,39 @@ public sealed class HttpModeNginxTests
 
         Assert.Equal("127.0.0.1", record.ForwardedFor);
         Assert.StartsWith($"for=\"127.0.0.1:{local.Port}\";", record.Forwarded);
+    }
+
+    [SkippableFact]
+    public async Task Without_toa_and_policy_local_no_client_is_named_and_forged_headers_are_still_removed()
+    {
+        RequireAll();
+        NginxBackend nginx = NginxBackend.StartPlainHttp();
+        await using var stack = await HttpModeStack<NginxBackend>.StartAsync(nginx, nginx.Port, null, config: (port, upstream) =>
+            ProxyConfig.Create(port, upstream, "afpacket", withoutToa: "local", queueNumber: KernelIds.NextQueue(), listener: l =>
+            {
+                l["Protocol"] = "http";
+                l["Http"] = new JsonObject { ["Forwarded"] = true };
+            }));
+
+        (_, ForwardedLogRecord record) = await GetOnceAsync(stack, Forge);
+
+        Assert.Equal(string.Empty, record.ForwardedFor);
+        Assert.Equal($"host=\"127.0.0.1:{stack.Port}\";proto=http", record.Forwarded);
+        Assert.Equal("http", record.ForwardedProto);
+    }
+
+    [SkippableFact]
+    public async Task Without_toa_and_policy_reject_the_connection_is_closed_and_nothing_reaches_nginx()
+    {
+        RequireAll();
+        NginxBackend nginx = NginxBackend.StartPlainHttp();
+        await using var stack = await HttpModeStack<NginxBackend>.StartAsync(nginx, nginx.Port, null, config: (port, upstream) =>
+            ProxyConfig.Create(port, upstream, "afpacket", withoutToa: "reject", queueNumber: KernelIds.NextQueue(), listener: l => l["Protocol"] = "http"));
+
+        Exception? failure = await Record.ExceptionAsync(() => HttpThroughProxy.GetAsync(new IPEndPoint(IPAddress.Loopback, stack.Port), Step));
+
+        Assert.True(failure is System.Net.Sockets.SocketException, $"expected a reset, got {failure?.ToString() ?? "a response"}");
+        Assert.Empty(nginx.AccessLogLines());
     }
 
     [SkippableFact]
