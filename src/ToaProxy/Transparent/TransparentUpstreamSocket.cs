@@ -62,6 +62,14 @@ public static class TransparentUpstreamSocket
         }
     }
 
+    /// <summary>Opens and closes a transparent socket bound to an address this host does not own
+    /// (a documentation address); throws the SocketException that a real connection would meet.</summary>
+    public static void Probe(AddressFamily family, int socketMark)
+    {
+        IPAddress foreign = IPAddress.Parse(family == AddressFamily.InterNetworkV6 ? "2001:db8:ffff::1" : "203.0.113.254");
+        Bound(new IPEndPoint(foreign, 0), socketMark, ownPort: false)!.Dispose();
+    }
+
     /// <summary>Null when <paramref name="ownPort"/> and the port is in use.</summary>
     private static Socket? Bound(IPEndPoint client, int socketMark, bool ownPort)
     {
