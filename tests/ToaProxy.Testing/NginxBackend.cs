@@ -115,7 +115,7 @@ public sealed class NginxBackend : IProxyProtocolBackend
         }
     }
 
-    private static IReadOnlyList<string> ReadLines(string path)
+    internal static IReadOnlyList<string> ReadLines(string path)
     {
         try
         {
@@ -132,30 +132,13 @@ public sealed class NginxBackend : IProxyProtocolBackend
     private const string ProxyProtocolLogFormat =
         BackendLogRecord.Marker + "client=$proxy_protocol_addr:$proxy_protocol_port server=$proxy_protocol_server_addr:$proxy_protocol_server_port remote=$remote_addr:$remote_port status=$status";
 
-    // master_process off: one process, so killing it leaves no orphaned workers behind.
-
-    private static string Config(string directory, int port, string body, string listenParameters, string logFormat) => $$"""
-        daemon off;
-        master_process off;
-        worker_processes 1;
-        worker_rlimit_nofile 8192;
-        pid {{directory}}/nginx.pid;
-        error_log {{directory}}/error.log info;
-        events { worker_connections 4096; }
-        http {
-            client_body_temp_path {{directory}}/client_body;
-            proxy_temp_path {{directory}}/proxy;
-            fastcgi_temp_path {{directory}}/fastcgi;
-            uwsgi_temp_path {{directory}}/uwsgi;
-            scgi_temp_path {{directory}}/scgi;
-            log_format pp '{{logFormat}}';
-            access_log {{directory}}/access.log pp;
-            default_type text/plain;
-            server {
+    private static string Config(string directory, int port, string body, string listenParameters, string logFormat) => NginxConfigText.Build(
+        directory,
+        4096,
+        logFormat,
+        $$"""
                 listen 127.0.0.1:{{port}}{{listenParameters}};
                 listen [::1]:{{port}}{{listenParameters}};
                 location / { return 200 "{{body}}"; }
-            }
-        }
-        """;
+        """);
 }

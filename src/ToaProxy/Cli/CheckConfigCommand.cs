@@ -81,7 +81,7 @@ internal static class CheckConfigCommand
             ["Name"] = l.Name,
             ["Listen"] = l.Listen.ToString(),
             ["Upstream"] = l.Upstream.ToString(),
-            ["Protocol"] = l.Protocol == ProxyProtocolVersion.V2 ? "proxy-v2" : "proxy-v1",
+            ["Protocol"] = ProxyProtocolName.Format(l),
             ["WithoutToa"] = l.WithoutToa.ToString().ToLowerInvariant(),
             ["Destination"] = l.Destination.ToString().ToLowerInvariant(),
             ["ToaWait"] = Duration.Format(l.ToaWait),
@@ -92,6 +92,14 @@ internal static class CheckConfigCommand
             ["Tlvs"] = new JsonArray([.. TlvNames(l.Tlvs).Select(t => (JsonNode)JsonValue.Create(t)!)]),
             ["VpcIdTlvType"] = l.VpcIdTlvType,
         })]),
+        ["Transparent"] = new JsonObject
+        {
+            ["ManageRules"] = s.Transparent.ManageRules,
+            ["SocketMark"] = s.Transparent.SocketMark,
+            ["ReplyMark"] = s.Transparent.ReplyMark,
+            ["Table"] = s.Transparent.Table,
+            ["RulePriority"] = s.Transparent.RulePriority,
+        },
         ["Admin"] = new JsonObject { ["Listen"] = s.AdminEndpoint?.ToString() ?? "off" },
         ["ShutdownTimeout"] = Duration.Format(s.ShutdownTimeout),
     };

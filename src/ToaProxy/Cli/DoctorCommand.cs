@@ -75,7 +75,14 @@ internal static class DoctorCommand
             foreach (ListenerSettings listener in settings.Listeners)
             {
                 Report(ListenerPortCheck.Run(listener));
-                Report(await UpstreamProxyCheck.RunAsync(listener, cancellationToken).ConfigureAwait(false));
+                Report(listener.Protocol == ProxyProtocolVersion.Transparent
+                    ? await TransparentUpstreamCheck.RunAsync(listener, cancellationToken).ConfigureAwait(false)
+                    : await UpstreamProxyCheck.RunAsync(listener, cancellationToken).ConfigureAwait(false));
+            }
+
+            if (settings.HasTransparentListener)
+            {
+                Report(TransparentRoutingCheck.Run(settings));
             }
 
             if (captureDuration > TimeSpan.Zero)

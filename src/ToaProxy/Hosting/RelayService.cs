@@ -68,7 +68,7 @@ public sealed partial class RelayService : IHostedService
             string.Join(",", _capture.Ports),
             capture.TrustedSources.TrustsEveryone ? "any" : string.Join(",", capture.TrustedSources.Ranges),
             string.Join("; ", _settings.Listeners.Select(l =>
-                $"{l.Name} {l.Listen} -> {l.Upstream} {(l.Http is not null ? "http" : l.Protocol switch { ProxyProtocolVersion.V2 => "proxy-v2", ProxyProtocolVersion.V1 => "proxy-v1", _ => "transparent" })} without-toa={l.WithoutToa.ToString().ToLowerInvariant()}")));
+                $"{l.Name} {l.Listen} -> {l.Upstream} {ProxyProtocolName.Format(l)} without-toa={l.WithoutToa.ToString().ToLowerInvariant()}")));
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

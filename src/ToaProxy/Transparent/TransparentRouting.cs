@@ -73,7 +73,9 @@ public sealed class TransparentRouting
             missing.Add($"ip {Format(rule, "add")}");
         }
 
-        if (!IpCommand.Run([version, "route", "show", "table", s.Table.ToString(CultureInfo.InvariantCulture)]).Contains("local default dev lo", StringComparison.Ordinal))
+        // "table all": showing a table that does not exist (yet) is an error.
+        string localRoute = $"local default dev lo table {s.Table.ToString(CultureInfo.InvariantCulture)} ";
+        if (!IpCommand.Run([version, "route", "show", "table", "all"]).Split('\n').Any(l => l.StartsWith(localRoute, StringComparison.Ordinal)))
         {
             missing.Add($"ip {Format(route, "add")}");
         }

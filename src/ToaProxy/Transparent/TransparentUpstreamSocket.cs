@@ -27,25 +27,29 @@ public static class TransparentUpstreamSocket
     /// </summary>
     public static async Task<(Socket Socket, bool OwnPort)> ConnectAsync(IPEndPoint client, IPEndPoint upstream, int socketMark, CancellationToken cancellationToken)
     {
-        // .NET binds TCP sockets with SO_REUSEADDR, so the bind itself succeeds while another
-        // connection uses the port; a clash shows as EADDRNOTAVAIL at connect.
-        Socket socket = Bound(client, socketMark, ownPort: true);
-        try
+        // .NET binds TCP sockets with SO_REUSEADDR, so the bind succeeds while another proxy
+        // connection uses the port and the clash shows as EADDRNOTAVAIL at connect; a port held by
+        // a socket without it (a local client's own) fails the bind already.
+        Socket? socket = Bound(client, socketMark, ownPort: true);
+        if (socket is not null)
         {
-            await socket.ConnectAsync(upstream, cancellationToken).ConfigureAwait(false);
-            return (socket, true);
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressNotAvailable)
-        {
-            socket.Dispose();
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
+            try
+            {
+                await socket.ConnectAsync(upstream, cancellationToken).ConfigureAwait(false);
+                return (socket, true);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressNotAvailable)
+            {
+                socket.Dispose();
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
         }
 
-        socket = Bound(client, socketMark, ownPort: false);
+        socket = Bound(client, socketMark, ownPort: false)!;
         try
         {
             await socket.ConnectAsync(upstream, cancellationToken).ConfigureAwait(false);
@@ -58,7 +62,16 @@ public static class TransparentUpstreamSocket
         }
     }
 
-    private static Socket Bound(IPEndPoint client, int socketMark, bool ownPort)
+    /// <summary>Opens and closes a transparent socket bound to an address this host does not own
+    /// (a documentation address); throws the SocketException that a real connection would meet.</summary>
+    public static void Probe(AddressFamily family, int socketMark)
+    {
+        IPAddress foreign = IPAddress.Parse(family == AddressFamily.InterNetworkV6 ? "2001:db8:ffff::1" : "203.0.113.254");
+        Bound(new IPEndPoint(foreign, 0), socketMark, ownPort: false)!.Dispose();
+    }
+
+    /// <summary>Null when <paramref name="ownPort"/> and the port is in use.</summary>
+    private static Socket? Bound(IPEndPoint client, int socketMark, bool ownPort)
     {
         var socket = new Socket(client.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
@@ -80,6 +93,11 @@ public static class TransparentUpstreamSocket
 
             socket.Bind(ownPort ? client : new IPEndPoint(client.Address, 0));
             return socket;
+        }
+        catch (SocketException e) when (ownPort && e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            socket.Dispose();
+            return null;
         }
         catch
         {

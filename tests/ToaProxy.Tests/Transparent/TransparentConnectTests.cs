@@ -62,6 +62,38 @@ public sealed class TransparentConnectTests
         Assert.DoesNotContain("toaproxy:", ns.Exec(family == AddressFamily.InterNetworkV6 ? "ip6tables" : "iptables", "-t", "mangle", "-S"));
     }
 
+    [SkippableFact]
+    public async Task Replies_of_a_backend_in_another_namespace_come_back_through_the_prerouting_rule()
+    {
+        Requires.Command("iptables");
+        using NetworkNamespace ns = NetworkNamespace.Create();
+        using NetworkNamespace backendNs = NetworkNamespace.Create();
+        // A container beside the proxy: its own namespace, a veth to the proxy's, its default route back to it.
+        ns.Ip("link", "add", "vb0", "type", "veth", "peer", "name", "vb1", "netns", backendNs.Name);
+        ns.Ip("addr", "add", "203.0.113.249/30", "dev", "vb0");
+        ns.Ip("link", "set", "vb0", "up");
+        backendNs.Ip("addr", "add", "203.0.113.250/30", "dev", "vb1");
+        backendNs.Ip("link", "set", "vb1", "up");
+        backendNs.Ip("-4", "route", "replace", "default", "via", "203.0.113.249");
+        var routing = new TransparentRouting(Settings, [AddressFamily.InterNetwork]);
+        ns.Enter(() => { routing.Install(); return 0; });
+
+        using Socket listener = backendNs.Enter(() => Listen(IPAddress.Parse("203.0.113.250")));
+        var client = new IPEndPoint(IPAddress.Parse("203.0.113.7"), 40002);
+        (Socket connected, bool ownPort) = ns.Enter(() => Connect(client, (IPEndPoint)listener.LocalEndPoint!));
+        using (connected)
+        {
+            using Socket accepted = await listener.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            await accepted.SendAsync(Encoding.ASCII.GetBytes($"you are {accepted.RemoteEndPoint}"));
+            byte[] buffer = new byte[100];
+            int n = await connected.ReceiveAsync(buffer).WaitAsync(TimeSpan.FromSeconds(10));
+
+            Assert.True(ownPort);
+            Assert.Equal(client, accepted.RemoteEndPoint);
+            Assert.Equal($"you are {client}", Encoding.ASCII.GetString(buffer, 0, n));
+        }
+    }
+
     private static Socket Listen(IPAddress address)
     {
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
