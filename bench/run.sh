@@ -390,7 +390,7 @@ idle() { # workload 5
   python3 "$here/idle_clients.py" --port "${port[$peer]}" --count "$idle_count" --release-file "$release" > "$out" 2>&1 &
   pid=$!
   deadline=$((SECONDS + 150))
-  until grep -q '^READY' "$out" || ! kill -0 "$pid" 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
+  until grep -qs '^READY' "$out" || ! kill -0 "$pid" 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
   sleep 2
   after=$(rss_kib "$peer")
   touch "$release"
