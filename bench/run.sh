@@ -343,7 +343,7 @@ keepalive() { # workload 1 (+ 6: proxy CPU per million requests)
   requests=$(field requests "$line"); us=$(field duration_us "$line")
   result "$round" "$peer" rps_keepalive "$(awk -v r="$requests" -v u="$us" 'BEGIN {printf "%.0f", r / (u / 1e6)}')"
   result "$round" "$peer" errors_keepalive "$(( $(field connect_errors "$line") + $(field read_errors "$line") + $(field write_errors "$line") + $(field status_errors "$line") + $(field timeouts "$line") ))"
-  if [ "$peer" != direct ] && [ "$requests" -gt 0 ]; then
+  if [ "$peer" != direct ] && [ "$requests" -gt 0 ] && [ "$after" -ge "$before" ]; then
     result "$round" "$peer" cpu_s_per_mreq "$(awk -v t=$((after - before)) -v hz="$hz" -v r="$requests" 'BEGIN {printf "%.2f", (t / hz) / (r / 1e6)}')"
   fi
 }
