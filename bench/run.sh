@@ -6,6 +6,9 @@
 #   bench/run.sh                 full run (3 rounds, 10 s per wrk workload, 1 GiB bulk, 10,000 idle)
 #   bench/run.sh --quick         development run (1 round, 3 s, 256 MiB, 2,000 idle)
 #   options: --rounds N --duration S --peers "toaproxy haproxy" --no-publish --no-doc --label TEXT
+#            --baseline DIR: also run the toaproxy published in DIR as peer "toaproxy-base", to measure
+#            a change before -> after within one interleaved run
+#            --toaproxy-env "NAME=VALUE ...": environment for the toaproxy peer only (runtime knobs)
 #
 # Everything runs inside a network namespace the script creates (its own loopback, iptables rules
 # and sysctls), as root. Each step is bounded in time; processes and the namespace are removed on exit.
@@ -16,7 +19,7 @@ here="$repo/bench/relay"
 
 rounds=3 duration=10 bulk_mib=1024 idle_count=10000 verify_count=3000 warmup=5
 peers="direct toaproxy haproxy nginx-stream"
-quick=0 publish=1 write_doc=1 label="" inside=""
+quick=0 publish=1 write_doc=1 label="" inside="" baseline="" toaproxy_env=""
 original_args=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -27,6 +30,8 @@ while [ $# -gt 0 ]; do
     --no-publish) publish=0 ;;
     --no-doc) write_doc=0 ;;
     --label) label="$2"; shift ;;
+    --baseline) baseline="$(cd "$2" && pwd)"; shift ;;
+    --toaproxy-env) toaproxy_env="$2"; shift ;;
     --inside) inside="$2"; shift ;;
     -h|--help) sed -n 2,11p "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -34,8 +39,11 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-declare -A port=([direct]=8001 [toaproxy]=8010 [haproxy]=8011 [nginx-stream]=8012)
-declare -A queue=([direct]=4301 [toaproxy]=4302 [haproxy]=4303 [nginx-stream]=4304)
+declare -A port=([direct]=8001 [toaproxy]=8010 [haproxy]=8011 [nginx-stream]=8012 [toaproxy-base]=8013)
+declare -A queue=([direct]=4301 [toaproxy]=4302 [haproxy]=4303 [nginx-stream]=4304 [toaproxy-base]=4305)
+if [ -n "$baseline" ] && [[ " $peers " != *" toaproxy-base "* ]]; then
+  peers="${peers/toaproxy/toaproxy-base toaproxy}"
+fi
 backend_port=8002
 toaproxy="$repo/artifacts/toaproxy/toaproxy"
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
@@ -80,6 +88,8 @@ if [ -z "$inside" ]; then
     echo "nginx=$(nginx -v 2>&1 | sed 's|.*nginx/||')"
     echo "wrk=$(wrk -v 2>&1 | awk 'NR==1 {print $2}')"
     echo "toaproxy=$(git -C "$repo" rev-parse --short HEAD)$(git -C "$repo" diff --quiet HEAD -- src || echo '+local changes')"
+    [ -n "$baseline" ] && echo "baseline=$baseline"
+    [ -n "$toaproxy_env" ] && echo "toaproxy_env=$toaproxy_env"
     echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "rounds=$rounds"
     echo "duration=$duration"
@@ -185,12 +195,13 @@ nginx -e "$work/backend/error.log" -c "$work/backend/nginx.conf" -g 'daemon off;
 pids+=($!)
 
 # ---- toaproxy: afpacket capture on lo, trusting the emulated load balancer (loopback here)
-cat > "$work/toaproxy.json" <<EOF
+toaproxy_config() { # peer
+  cat > "$work/$1.json" <<EOF
 {
   "ToaProxy": {
     "Capture": { "Backend": "afpacket", "Interface": "lo", "TrustedSources": [ "127.0.0.0/8" ] },
     "Listeners": [ {
-      "Name": "bench", "Listen": "127.0.0.1:${port[toaproxy]}", "Upstream": "127.0.0.1:$backend_port",
+      "Name": "bench", "Listen": "127.0.0.1:${port[$1]}", "Upstream": "127.0.0.1:$backend_port",
       "WithoutToa": "peer", "MaxConnections": 100000, "IdleTimeout": "10m"
     } ],
     "Admin": { "Listen": "off" }
@@ -198,6 +209,7 @@ cat > "$work/toaproxy.json" <<EOF
   "Logging": { "LogLevel": { "Default": "Warning" } }
 }
 EOF
+}
 
 # ---- HAProxy 2.6: its usual production tuning (threads = cores, default tune.bufsize, splice-auto)
 cat > "$work/haproxy.cfg" <<EOF
@@ -237,15 +249,36 @@ stream {
 EOF
 
 declare -A peer_pid
-for peer in $peers; do
+start_peer() {
+  local peer=$1
   case "$peer" in
-    direct) ;;
-    toaproxy) "$toaproxy" run --config "$work/toaproxy.json" > "$work/toaproxy.log" 2>&1 & peer_pid[$peer]=$!; pids+=($!) ;;
-    haproxy) haproxy -db -f "$work/haproxy.cfg" > "$work/haproxy.log" 2>&1 & peer_pid[$peer]=$!; pids+=($!) ;;
-    nginx-stream) nginx -e "$work/nginx-stream/error.log" -c "$work/nginx-stream/nginx.conf" -g 'daemon off;' & peer_pid[$peer]=$!; pids+=($!) ;;
+    direct) return 0 ;;
+    toaproxy) toaproxy_config "$peer"; env $toaproxy_env "$toaproxy" run --config "$work/$peer.json" >> "$work/$peer.log" 2>&1 & ;;
+    toaproxy-base) toaproxy_config "$peer"; "$baseline/toaproxy" run --config "$work/$peer.json" >> "$work/$peer.log" 2>&1 & ;;
+    haproxy) haproxy -db -f "$work/haproxy.cfg" >> "$work/haproxy.log" 2>&1 & ;;
+    nginx-stream) nginx -e "$work/nginx-stream/error.log" -c "$work/nginx-stream/nginx.conf" -g 'daemon off;' & ;;
     *) log "unknown peer $peer"; exit 2 ;;
   esac
-done
+  peer_pid[$peer]=$!
+  pids+=($!)
+}
+
+stop_peer() { # SIGTERM (nginx: fast shutdown), bounded wait, then SIGKILL
+  local pid=${peer_pid[$1]:-}
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  unset "peer_pid[$1]"
+}
+
+warm_up() {
+  timeout $((warmup + 20)) wrk -t"$cpus" -c64 -d"${warmup}s" "http://127.0.0.1:${port[$1]}/small" > /dev/null 2>&1 || true
+  timeout $((warmup + 20)) wrk -t"$cpus" -c64 -d"${warmup}s" -H 'Connection: close' "http://127.0.0.1:${port[$1]}/small" > /dev/null 2>&1 || true
+}
+
+for peer in $peers; do start_peer "$peer"; done
 
 # The emulated load balancer inserts TOA 254/8 (client derived from the source port) into the SYN of
 # every connection to each peer's port, so every peer's connections take the same kernel path.
@@ -310,7 +343,7 @@ keepalive() { # workload 1 (+ 6: proxy CPU per million requests)
   requests=$(field requests "$line"); us=$(field duration_us "$line")
   result "$round" "$peer" rps_keepalive "$(awk -v r="$requests" -v u="$us" 'BEGIN {printf "%.0f", r / (u / 1e6)}')"
   result "$round" "$peer" errors_keepalive "$(( $(field connect_errors "$line") + $(field read_errors "$line") + $(field write_errors "$line") + $(field status_errors "$line") + $(field timeouts "$line") ))"
-  if [ "$peer" != direct ] && [ "$requests" -gt 0 ]; then
+  if [ "$peer" != direct ] && [ "$requests" -gt 0 ] && [ "$after" -ge "$before" ]; then
     result "$round" "$peer" cpu_s_per_mreq "$(awk -v t=$((after - before)) -v hz="$hz" -v r="$requests" 'BEGIN {printf "%.2f", (t / hz) / (r / 1e6)}')"
   fi
 }
@@ -346,11 +379,18 @@ bulk() { # workload 4
 idle() { # workload 5
   local peer=$1 round=$2 before after release="$shm/release-$peer-$round" out="$work/idle-$peer-r$round.txt" pid deadline
   [ "$peer" = direct ] && return 0
+  # A fresh process each round: allocators keep what an earlier round's connections used, which
+  # would hide the cost of new ones. It is warmed up like at the start (code paths compiled).
+  stop_peer "$peer"
+  start_peer "$peer"
+  wait_listening "${port[$peer]}" 30
+  warm_up "$peer"
+  sleep 1
   before=$(rss_kib "$peer")
   python3 "$here/idle_clients.py" --port "${port[$peer]}" --count "$idle_count" --release-file "$release" > "$out" 2>&1 &
   pid=$!
   deadline=$((SECONDS + 150))
-  until grep -q '^READY' "$out" || ! kill -0 "$pid" 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
+  until grep -qs '^READY' "$out" || ! kill -0 "$pid" 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
   sleep 2
   after=$(rss_kib "$peer")
   touch "$release"
@@ -364,9 +404,8 @@ idle() { # workload 5
 }
 
 for peer in $peers; do
-  log "warm-up $peer (${warmup} s)"
-  timeout $((warmup + 20)) wrk -t"$cpus" -c64 -d"${warmup}s" "http://127.0.0.1:${port[$peer]}/small" > /dev/null 2>&1 || true
-  timeout $((warmup + 20)) wrk -t"$cpus" -c64 -d"${warmup}s" -H 'Connection: close' "http://127.0.0.1:${port[$peer]}/small" > /dev/null 2>&1 || true
+  log "warm-up $peer (2 x ${warmup} s)"
+  warm_up "$peer"
 done
 
 for round in $(seq 1 "$rounds"); do

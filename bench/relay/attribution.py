@@ -83,7 +83,7 @@ def check(args: argparse.Namespace) -> int:
                 continue
             addr, port_text, uri = parts
             port = int(port_text) if port_text.isdigit() else -1
-            if "peer=toaproxy" in uri:
+            if uri.endswith(("peer=toaproxy", "peer=toaproxy-base")):
                 toaproxy_total += 1
                 if addr != derived_client(port):
                     toaproxy_wrong += 1

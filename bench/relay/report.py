@@ -12,7 +12,7 @@ from collections import defaultdict
 
 BEGIN = "<!-- bench/run.sh: begin (generated, replaced on every run) -->"
 END = "<!-- bench/run.sh: end -->"
-PEERS = ["direct", "toaproxy", "haproxy", "nginx-stream"]
+PEERS = ["direct", "toaproxy-base", "toaproxy", "haproxy", "nginx-stream"]
 
 # key, title, better ("higher"/"lower"), target ratio against haproxy (None: no target), decimals
 METRICS = [
@@ -84,6 +84,13 @@ def section(work: str) -> str:
       "the script creates, on loopback. **This machine is shared with other engineers' builds and tests "
       "(2 vCPUs for everyone), so absolute numbers are noisy: compare the ratios, which come from one "
       "interleaved run.**")
+    if env.get("baseline"):
+        w("")
+        w(f"`toaproxy-base` is the build in `{env['baseline']}`, run as one more peer to measure a change "
+          "within the same interleaved run.")
+    if env.get("toaproxy_env"):
+        w("")
+        w(f"The `toaproxy` peer ran with the environment `{env['toaproxy_env']}`.")
     if quick:
         w("")
         w("**This is a `--quick` run** (1 round, short durations, fewer idle connections): a development "
@@ -111,12 +118,15 @@ def section(work: str) -> str:
       "(p99.9 from wrk's histogram through a Lua `done`); (3) wrk with `Connection: close`, 64 connections, "
       "so every request is a new connection (capture, flow table and wait on each for toaproxy); "
       "(4) curl, one connection, the bulk file; (5) RSS (VmRSS, summed over the peer's processes) with the "
-      "idle connections open (one request made on each, then idle) minus RSS just before, per connection; "
+      "idle connections open (one request made on each, then idle) minus RSS just before, per connection, "
+      "in a freshly started and warmed-up peer each round; "
       "(6) utime+stime of the peer's processes from `/proc/PID/stat` during workload 1, per million requests.")
     w("")
     w(f"### Results (median of {rounds} round(s){', min–max in brackets' if rounds > 1 else ''})")
     w("")
-    header = "| workload | " + " | ".join(peers) + " | toaproxy/haproxy | toaproxy/direct | target (vs haproxy) |"
+    base = "toaproxy-base" in peers
+    header = ("| workload | " + " | ".join(peers) + (" | toaproxy/toaproxy-base" if base else "")
+              + " | toaproxy/haproxy | toaproxy/direct | target (vs haproxy) |")
     w(header)
     w("|" + "---|" * (header.count("|") - 1))
     for key, title, better, target, decimals in METRICS:
@@ -129,7 +139,9 @@ def section(work: str) -> str:
         if target is not None and vs_haproxy is not None:
             met = vs_haproxy >= target if better == "higher" else vs_haproxy <= target
             verdict = f"{'≥' if better == 'higher' else '≤'} {target:.1f}: {'met' if met else '**not met**'}"
+        vs_base = ratio(values, key, "toaproxy-base")
         w(f"| {title} | " + " | ".join(cells)
+          + ((" | n/a" if vs_base is None else f" | {vs_base:.2f}") if base else "")
           + f" | {'n/a' if vs_haproxy is None else f'{vs_haproxy:.2f}'} | {'n/a' if vs_direct is None else f'{vs_direct:.2f}'} | {verdict} |")
     w("")
     errors = {p: int(sum(values[m].get(p, {}).get(r, 0) for m in ("errors_keepalive", "errors_close") for r in range(1, rounds + 1)))
@@ -146,7 +158,7 @@ def section(work: str) -> str:
     if os.path.exists(attribution_path):
         with open(attribution_path, encoding="ascii") as source:
             a = json.load(source)
-        wrk_requests = int(sum(values["conn_requests"].get("toaproxy", {}).values())) + int(env.get("attribution_load_requests", "0"))
+        wrk_requests = sum(int(sum(values["conn_requests"].get(p, {}).values())) for p in ("toaproxy", "toaproxy-base")) + int(env.get("attribution_load_requests", "0"))
         ok = a["wrk_misattributed"] == 0 and a["verify_misattributed"] == 0 and a["verify_unlogged"] == 0 and a["verify_logged"] == a["verify_connections"]
         w("### Misattribution check (workload 3 through toaproxy)")
         w("")

@@ -1,5 +1,8 @@
 using System.CommandLine;
 using ToaProxy.Cli;
+using ToaProxy.Hosting;
+
+SocketCompletionMode.PreferInline();
 
 var configOption = new Option<string>("--config", "-c")
 {

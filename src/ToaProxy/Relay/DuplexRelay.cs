@@ -1,27 +1,20 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Net.Sockets;
 
 namespace ToaProxy.Relay;
 
 /// <summary>
-/// Copies bytes both ways between the client and upstream sockets through two pipes, with TCP
-/// semantics preserved: a FIN from one side becomes a FIN to the other after all its data while the
-/// other direction keeps flowing; an RST from one side becomes an RST on the other. Each direction
-/// is a receive loop filling a pipe and a send loop draining it, so a slow reader pauses its
-/// writer at the pipe's threshold (bounded memory) instead of buffering without limit.
+/// Copies bytes both ways between the client and upstream sockets with TCP semantics preserved: a FIN
+/// from one side becomes a FIN to the other after all its data while the other direction keeps
+/// flowing; an RST from one side becomes an RST on the other. Each direction is one loop that
+/// receives into a buffer and sends it all before receiving again, so a slow reader stops its
+/// writer after one buffer (the kernel's socket buffers do the rest) and memory stays bounded.
 /// </summary>
 internal sealed class DuplexRelay
 {
-    // Big enough segments for bulk throughput; backpressure at 256 KiB per direction.
-    private static readonly PipeOptions Options = new(
-        pool: MemoryPool<byte>.Shared,
-        readerScheduler: PipeScheduler.Inline,
-        writerScheduler: PipeScheduler.Inline,
-        pauseWriterThreshold: 256 * 1024,
-        resumeWriterThreshold: 128 * 1024,
-        minimumSegmentSize: 16 * 1024,
-        useSynchronizationContext: false);
+    // 64 KiB: what one loopback or LRO read can return, so bulk transfers take few syscalls; below the
+    // large-object heap's 85,000 bytes should the pool ever run dry.
+    private const int BufferSize = 64 * 1024;
 
     private readonly Socket _client;
     private readonly Socket _upstream;
@@ -37,18 +30,13 @@ internal sealed class DuplexRelay
     }
 
     /// <summary>Environment.TickCount64 of the last byte received from either side.</summary>
-    public long LastActivity => Interlocked.Read(ref _lastActivity);
+    public long LastActivity => Volatile.Read(ref _lastActivity);
 
     public async Task<(RelayEnd FromClient, RelayEnd FromUpstream)> RunAsync()
     {
-        var toUpstream = new Pipe(Options);
-        var toClient = new Pipe(Options);
-        Task<RelayEnd> fromClient = ReceiveAsync(_client, toUpstream.Writer, fromClientSide: true);
-        Task sendUp = SendAsync(toUpstream.Reader, _upstream);
-        Task<RelayEnd> fromUpstream = ReceiveAsync(_upstream, toClient.Writer, fromClientSide: false);
-        Task sendDown = SendAsync(toClient.Reader, _client);
-        await Task.WhenAll(fromClient, sendUp, fromUpstream, sendDown).ConfigureAwait(false);
-        return (await fromClient.ConfigureAwait(false), await fromUpstream.ConfigureAwait(false));
+        Task<RelayEnd> fromClient = CopyAsync(_client, _upstream, fromClientSide: true);
+        RelayEnd fromUpstream = await CopyAsync(_upstream, _client, fromClientSide: false).ConfigureAwait(false);
+        return (await fromClient.ConfigureAwait(false), fromUpstream);
     }
 
     /// <summary>Closes both sides with RST (idle timeout, shutdown deadline); the loops then end.</summary>
@@ -61,85 +49,66 @@ internal sealed class DuplexRelay
         }
     }
 
-    private async Task<RelayEnd> ReceiveAsync(Socket source, PipeWriter writer, bool fromClientSide)
+    private async Task<RelayEnd> CopyAsync(Socket source, Socket destination, bool fromClientSide)
     {
-        RelayEnd end = RelayEnd.Fin;
-        Exception? error = null;
+        byte[]? buffer = null;
+        bool sending = false;
         try
         {
             while (true)
             {
-                // Wait for data before taking a buffer, so an idle connection holds no buffer memory.
-                await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                Memory<byte> buffer = writer.GetMemory(1);
+                if (buffer is null)
+                {
+                    // Wait for data before taking a buffer, so an idle connection holds no buffer memory.
+                    await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                    buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+                }
+
                 int received = await source.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false);
                 if (received == 0)
                 {
                     break;
                 }
 
-                writer.Advance(received);
-                Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
+                Volatile.Write(ref _lastActivity, Environment.TickCount64);
                 Interlocked.Add(ref fromClientSide ? ref _counters.BytesFromClient : ref _counters.BytesFromUpstream, received);
-                FlushResult flush = await writer.FlushAsync().ConfigureAwait(false);
-                if (flush.IsCompleted)
+                sending = true;
+                for (int sent = 0; sent < received;)
                 {
-                    // The send side failed: nothing we read can be delivered any more.
-                    end = RelayEnd.Aborted;
-                    break;
-                }
-            }
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset && Volatile.Read(ref _aborted) == 0)
-        {
-            end = RelayEnd.Reset;
-            error = e;
-            Interlocked.Increment(ref fromClientSide ? ref _counters.ClientResets : ref _counters.UpstreamResets);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
-        {
-            end = RelayEnd.Aborted;
-            error = e;
-        }
-
-        await writer.CompleteAsync(error).ConfigureAwait(false);
-        return end;
-    }
-
-    private async Task SendAsync(PipeReader reader, Socket destination)
-    {
-        try
-        {
-            while (true)
-            {
-                ReadResult result = await reader.ReadAsync().ConfigureAwait(false);
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                foreach (ReadOnlyMemory<byte> segment in buffer)
-                {
-                    ReadOnlyMemory<byte> rest = segment;
-                    while (!rest.IsEmpty)
-                    {
-                        int sent = await destination.SendAsync(rest, SocketFlags.None).ConfigureAwait(false);
-                        rest = rest[sent..];
-                    }
+                    sent += await destination.SendAsync(buffer.AsMemory(sent, received - sent), SocketFlags.None).ConfigureAwait(false);
                 }
 
-                reader.AdvanceTo(buffer.End);
-                if (result.IsCompleted)
+                sending = false;
+                if (received < buffer.Length)
                 {
-                    break;
+                    // The source had no more queued: give the buffer back while waiting for the next data.
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
                 }
             }
 
+            sending = true;
             destination.Shutdown(SocketShutdown.Send);
-            await reader.CompleteAsync().ConfigureAwait(false);
+            return RelayEnd.Fin;
+        }
+        catch (SocketException e) when (!sending && e.SocketErrorCode == SocketError.ConnectionReset && Volatile.Read(ref _aborted) == 0)
+        {
+            Interlocked.Increment(ref fromClientSide ? ref _counters.ClientResets : ref _counters.UpstreamResets);
+            SocketAbort.Reset(destination);
+            return RelayEnd.Reset;
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
         {
-            // The source was reset or aborted (its error comes through the pipe), or this side failed:
-            // either way the destination gets an RST rather than a clean FIN.
-            await reader.CompleteAsync(e).ConfigureAwait(false);
+            // Aborted, or the destination failed: either way the destination gets an RST, not a clean FIN.
             SocketAbort.Reset(destination);
+            return RelayEnd.Aborted;
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 }

@@ -191,14 +191,21 @@ public sealed partial class ProxyListener : IAsyncDisposable
 
             if (transparent)
             {
-                LogRelaying(Settings.Name, id, peer, $"{upstream.LocalEndPoint} (transparent)", resolution.Status);
+                if (_logger.IsEnabled(LogLevel.Debug))
+                {
+                    LogRelaying(Settings.Name, id, peer, $"{upstream.LocalEndPoint} (transparent)", resolution.Status);
+                }
             }
             else
             {
                 byte[] header = new byte[ProxyHeaderComposer.MaxLength];
                 int headerLength = ProxyHeaderComposer.Compose(header, Settings, plan);
                 await upstream.SendAsync(header.AsMemory(0, headerLength), SocketFlags.None, _closing.Token).ConfigureAwait(false);
-                LogRelaying(Settings.Name, id, peer, plan.IsLocal ? "LOCAL" : FormatEndpoint(plan.Source, plan.SourcePort), resolution.Status);
+                if (_logger.IsEnabled(LogLevel.Debug))
+                {
+                    // Guarded: the client text would otherwise be formatted for every connection.
+                    LogRelaying(Settings.Name, id, peer, plan.IsLocal ? "LOCAL" : FormatEndpoint(plan.Source, plan.SourcePort), resolution.Status);
+                }
             }
 
             var relay = new DuplexRelay(client, upstream, Counters);
