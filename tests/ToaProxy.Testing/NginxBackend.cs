@@ -44,8 +44,9 @@ public sealed class NginxBackend : IProxyProtocolBackend
 
     public string ErrorLogPath => Path.Combine(_directory.FullName, "error.log");
 
-    /// <summary>Starts nginx and waits until both listeners accept; retries on a port taken meanwhile.</summary>
-    public static NginxBackend Start(string body = DefaultBody, TimeSpan? startTimeout = null)
+    /// <summary>Starts nginx and waits until both listeners accept; retries on a port taken meanwhile.
+    /// <paramref name="workerConnections"/> bounds the connections it holds at once (plus its own listeners).</summary>
+    public static NginxBackend Start(string body = DefaultBody, TimeSpan? startTimeout = null, int workerConnections = 256)
     {
         string executable = Requires.Command("nginx");
         BackendBody.Validate(body);
@@ -55,7 +56,7 @@ public sealed class NginxBackend : IProxyProtocolBackend
             DirectoryInfo directory = Directory.CreateTempSubdirectory("toaproxy-nginx-");
             int port = FreePort.Allocate();
             string configPath = Path.Combine(directory.FullName, "nginx.conf");
-            File.WriteAllText(configPath, Config(directory.FullName, port, body));
+            File.WriteAllText(configPath, Config(directory.FullName, port, body, workerConnections));
             ExternalProcess process = ExternalProcess.Start(
                 executable,
                 ["-p", directory.FullName + "/", "-c", configPath, "-e", Path.Combine(directory.FullName, "error.log")],
@@ -117,13 +118,13 @@ public sealed class NginxBackend : IProxyProtocolBackend
     }
 
     // master_process off: one process, so killing it leaves no orphaned workers behind.
-    private static string Config(string directory, int port, string body) => $$"""
+    private static string Config(string directory, int port, string body, int workerConnections) => $$"""
         daemon off;
         master_process off;
         worker_processes 1;
         pid {{directory}}/nginx.pid;
         error_log {{directory}}/error.log info;
-        events { worker_connections 256; }
+        events { worker_connections {{workerConnections}}; }
         http {
             client_body_temp_path {{directory}}/client_body;
             proxy_temp_path {{directory}}/proxy;

@@ -17,7 +17,7 @@ internal sealed class SynFloodSender : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static SynFloodSender Start(NetworkNamespace netns, IPEndPoint target, TimeSpan duration, int packetsPerSecond, string spoofedSources, int seed)
+    public static SynFloodSender Start(NetworkNamespace netns, IPEndPoint target, TimeSpan duration, int packetsPerSecond, int distinctSyns, string spoofedSources, int seed)
     {
         string python = Requires.Command("python3");
         string script = Path.Combine(RepositoryRoot.Path, "bench", "flood", "syn_flood.py");
@@ -26,7 +26,7 @@ internal sealed class SynFloodSender : IDisposable
             .. netns.Launcher, python, script, "--dst", target.Address.ToString(), "--port", target.Port.ToString(CultureInfo.InvariantCulture),
             "--seconds", duration.TotalSeconds.ToString(CultureInfo.InvariantCulture), "--src-net", spoofedSources,
             "--pps", packetsPerSecond.ToString(CultureInfo.InvariantCulture),
-            "--pool", "32768", "--seed", seed.ToString(CultureInfo.InvariantCulture),
+            "--pool", distinctSyns.ToString(CultureInfo.InvariantCulture), "--seed", seed.ToString(CultureInfo.InvariantCulture),
         ];
         var sender = new SynFloodSender(ExternalProcess.Start(command[0], command[1..]));
         if (sender._process.WaitForOutputLine(l => l.Contains("\"started\"", StringComparison.Ordinal), TimeSpan.FromSeconds(30)) is null)
