@@ -22,7 +22,7 @@ dotnet publish src/ToaProxy -c Release -o artifacts/toaproxy -nologo -v q
 echo "flood: ${seconds} s, ${pps} pps (0 = unthrottled), MaxFlows ${max_flows}"
 log=$(mktemp /tmp/toaproxy-flood.XXXXXX.log)
 status=0
-TOAPROXY_FLOOD_SECONDS=$seconds TOAPROXY_FLOOD_PPS=$pps TOAPROXY_FLOOD_MAX_FLOWS=$max_flows \
+TOAPROXY_FLOOD_SECONDS=$seconds TOAPROXY_FLOOD_SYNS=0 TOAPROXY_FLOOD_PPS=$pps TOAPROXY_FLOOD_MAX_FLOWS=$max_flows \
   dotnet test tests/ToaProxy.Tests -c Release --no-build -nologo \
   --filter "FullyQualifiedName~Reliability.FloodTests" --logger "console;verbosity=detailed" >"$log" 2>&1 || status=$?
 # The figures appear twice in a detailed log (live and in the summary): print them once.

@@ -5,7 +5,7 @@ Every SYN has a random source address in --src-net and a random source port, Lin
 (MSS, SACK-permitted, timestamps, window scale) and a TOA option (--toa-kind, length 8) naming a
 random client in --toa-net. Checksums are correct, so the kernel treats each one as a real SYN.
 Packets come from a pool built up front and are sent in a loop for --seconds; the last stdout line
-is a JSON summary: {"sent": N, "seconds": S, "pps": P}.
+is a JSON summary: {"sent": N, "seconds": S, "pps": P}. --count stops earlier, after N packets.
 
 Run it only inside a network namespace the caller created (tests/ and bench/flood.sh do).
 """
@@ -59,6 +59,7 @@ def main() -> int:
     parser.add_argument("--dst", required=True, help="the proxy's listen address")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--count", type=int, default=0, help="stop after this many packets; 0 = only --seconds")
     parser.add_argument("--pps", type=int, default=0, help="packets per second; 0 = as fast as possible")
     parser.add_argument("--src-net", default="203.0.113.0/24", help="spoofed source addresses")
     parser.add_argument("--toa-net", default="192.0.2.0/24", help="clients the spoofed TOA options claim")
@@ -90,7 +91,7 @@ def main() -> int:
     print(json.dumps({"started": True, "pool": len(pool)}), flush=True)
     while not stop:
         now = time.monotonic()
-        if now >= deadline:
+        if now >= deadline or (args.count and sent >= args.count):
             break
         if args.pps and sent > (now - start) * args.pps:
             time.sleep(batch / args.pps / 4)

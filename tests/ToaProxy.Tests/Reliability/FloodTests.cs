@@ -26,7 +26,11 @@ public sealed class FloodTests(ITestOutputHelper output)
     private const int MaxLegitimateConnections = 20_000;
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(15);
 
-    private static TimeSpan FloodDuration => TimeSpan.FromSeconds(Setting("TOAPROXY_FLOOD_SECONDS", 6));
+    /// <summary>The flood's length: a count of SYNs (4 × MaxFlows, so the table overflows whatever the
+    /// machine's speed) with a time cap; bench/flood.sh gives a duration and no count.</summary>
+    private static TimeSpan FloodDuration => TimeSpan.FromSeconds(Setting("TOAPROXY_FLOOD_SECONDS", 20));
+
+    private static long FloodSyns => (long)Setting("TOAPROXY_FLOOD_SYNS", 4 * MaxFlows);
 
     private static int PacketsPerSecond => (int)Setting("TOAPROXY_FLOOD_PPS", 10_000);
 
@@ -61,7 +65,7 @@ public sealed class FloodTests(ITestOutputHelper output)
         StatsReport before = admin.Read();
         ProcessFootprint baseline = ProcessFootprint.Read(proxy.Process.Id);
 
-        using var flood = SynFloodSender.Start(topology.AttackerSide, new IPEndPoint(FloodTopology.ProxyOnAttackerLink, FloodTopology.ProxyPort), FloodDuration, PacketsPerSecond,
+        using var flood = SynFloodSender.Start(topology.AttackerSide, new IPEndPoint(FloodTopology.ProxyOnAttackerLink, FloodTopology.ProxyPort), FloodDuration, FloodSyns, PacketsPerSecond,
             // Tuples repeat after the pool: twice the table, so a repeat always finds its record evicted.
             distinctSyns: Math.Max(32_768, 2 * MaxFlows), FloodTopology.SpoofedSources, seed: 7);
         var peak = new PeakTally();
@@ -104,7 +108,7 @@ public sealed class FloodTests(ITestOutputHelper output)
         }
 
         Assert.Empty(legitimate.Wrong);
-        Assert.True(legitimate.Clients >= 20, $"only {legitimate.Clients} legitimate connections were made during the flood");
+        Assert.True(legitimate.Clients >= 5, $"only {legitimate.Clients} legitimate connections were made during the flood");
         Assert.Equal(legitimate.Clients, legitimate.OwnClient);
         Assert.True(syns > MaxFlows * 2L, $"the capture saw only {syns} SYNs; the flood did not reach the proxy");
         Assert.InRange(peak.Flows, 1, MaxFlows);

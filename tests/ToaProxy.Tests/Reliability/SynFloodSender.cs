@@ -7,7 +7,7 @@ namespace ToaProxy.Tests.Reliability;
 
 /// <summary>
 /// bench/flood/syn_flood.py running inside a test namespace: SYNs with TOA from spoofed sources,
-/// through a raw socket, for a fixed time. Dispose kills it if it is still running.
+/// through a raw socket, for a fixed time or count (0: time only). Dispose kills it if it is still running.
 /// </summary>
 internal sealed class SynFloodSender : IDisposable
 {
@@ -17,7 +17,7 @@ internal sealed class SynFloodSender : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static SynFloodSender Start(NetworkNamespace netns, IPEndPoint target, TimeSpan duration, int packetsPerSecond, int distinctSyns, string spoofedSources, int seed)
+    public static SynFloodSender Start(NetworkNamespace netns, IPEndPoint target, TimeSpan duration, long count, int packetsPerSecond, int distinctSyns, string spoofedSources, int seed)
     {
         string python = Requires.Command("python3");
         string script = Path.Combine(RepositoryRoot.Path, "bench", "flood", "syn_flood.py");
@@ -25,7 +25,7 @@ internal sealed class SynFloodSender : IDisposable
         [
             .. netns.Launcher, python, script, "--dst", target.Address.ToString(), "--port", target.Port.ToString(CultureInfo.InvariantCulture),
             "--seconds", duration.TotalSeconds.ToString(CultureInfo.InvariantCulture), "--src-net", spoofedSources,
-            "--pps", packetsPerSecond.ToString(CultureInfo.InvariantCulture),
+            "--count", count.ToString(CultureInfo.InvariantCulture), "--pps", packetsPerSecond.ToString(CultureInfo.InvariantCulture),
             "--pool", distinctSyns.ToString(CultureInfo.InvariantCulture), "--seed", seed.ToString(CultureInfo.InvariantCulture),
         ];
         var sender = new SynFloodSender(ExternalProcess.Start(command[0], command[1..]));
