@@ -15,6 +15,7 @@ public sealed class NginxBackend : IProxyProtocolBackend
     public const string DefaultBody = "toaproxy-nginx-ok";
 
     private const int StartAttempts = 3;
+    private const int DefaultWorkerConnections = 4096;
     private static readonly TimeSpan DefaultStartTimeout = TimeSpan.FromSeconds(10);
 
     private readonly ExternalProcess _process;
@@ -44,16 +45,17 @@ public sealed class NginxBackend : IProxyProtocolBackend
 
     public string ErrorLogPath => Path.Combine(_directory.FullName, "error.log");
 
-    /// <summary>Starts nginx and waits until both listeners accept; retries on a port taken meanwhile.</summary>
-    public static NginxBackend Start(string body = DefaultBody, TimeSpan? startTimeout = null) =>
-        Start((directory, port, b) => Config(directory, port, b, " proxy_protocol", ProxyProtocolLogFormat), body, startTimeout);
+    /// <summary>Starts nginx and waits until both listeners accept; retries on a port taken meanwhile.
+    /// <paramref name="workerConnections"/> bounds the connections it holds at once (plus its own listeners).</summary>
+    public static NginxBackend Start(string body = DefaultBody, TimeSpan? startTimeout = null, int workerConnections = DefaultWorkerConnections) =>
+        Start((directory, port, b) => Config(directory, port, b, " proxy_protocol", ProxyProtocolLogFormat, workerConnections), body, startTimeout);
 
     /// <summary>
     /// nginx on a plain HTTP listen (no PROXY protocol), for HTTP mode: logs the forwarded headers it
     /// received in the <see cref="ForwardedLogRecord"/> format.
     /// </summary>
     public static NginxBackend StartPlainHttp(string body = DefaultBody, TimeSpan? startTimeout = null) =>
-        Start((directory, port, b) => Config(directory, port, b, string.Empty, ForwardedLogRecord.Format), body, startTimeout);
+        Start((directory, port, b) => Config(directory, port, b, string.Empty, ForwardedLogRecord.Format, DefaultWorkerConnections), body, startTimeout);
 
     public IReadOnlyList<ForwardedLogRecord> ForwardedRecords() =>
         [.. AccessLogLines().Select(ForwardedLogRecord.TryParse).OfType<ForwardedLogRecord>()];
@@ -132,9 +134,9 @@ public sealed class NginxBackend : IProxyProtocolBackend
     private const string ProxyProtocolLogFormat =
         BackendLogRecord.Marker + "client=$proxy_protocol_addr:$proxy_protocol_port server=$proxy_protocol_server_addr:$proxy_protocol_server_port remote=$remote_addr:$remote_port status=$status";
 
-    private static string Config(string directory, int port, string body, string listenParameters, string logFormat) => NginxConfigText.Build(
+    private static string Config(string directory, int port, string body, string listenParameters, string logFormat, int workerConnections) => NginxConfigText.Build(
         directory,
-        4096,
+        workerConnections,
         logFormat,
         $$"""
                 listen 127.0.0.1:{{port}}{{listenParameters}};

@@ -13,9 +13,15 @@ internal sealed class ScriptedUpstream : IDisposable
     private readonly Socket _listener;
 
     public ScriptedUpstream()
+        : this(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), 0)
     {
-        _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+    }
+
+    /// <summary>Listens on 127.0.0.1:<paramref name="port"/> with <paramref name="listener"/>, e.g. a socket created in a test netns.</summary>
+    public ScriptedUpstream(Socket listener, int port)
+    {
+        _listener = listener;
+        _listener.Bind(new IPEndPoint(IPAddress.Loopback, port));
         _listener.Listen(512);
     }
 
