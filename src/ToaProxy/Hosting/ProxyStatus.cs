@@ -13,14 +13,14 @@ namespace ToaProxy.Hosting;
 /// </summary>
 public sealed class ProxyStatus
 {
-    private readonly ProxySettings _settings;
+    private readonly ReloadStatus? _reload;
     private readonly FlowTable _flows;
     private readonly CaptureService _capture;
     private readonly RelayService _relay;
 
-    public ProxyStatus(ProxySettings settings, FlowTable flows, CaptureService capture, RelayService relay)
+    public ProxyStatus(FlowTable flows, CaptureService capture, RelayService relay, ReloadStatus? reload = null)
     {
-        _settings = settings;
+        _reload = reload;
         _flows = flows;
         _capture = capture;
         _relay = relay;
@@ -42,7 +42,7 @@ public sealed class ProxyStatus
         IReadOnlyList<ProxyListener> started = _relay.Listeners;
         (string, bool)[] listeners =
         [
-            .. _settings.Listeners.Select(configured =>
+            .. _relay.Settings.Listeners.Select(configured =>
                 (configured.Name, started.Any(l => l.Settings.Name == configured.Name && l.IsBound))),
         ];
         return ReadinessReport.Evaluate(_capture.IsHealthy, BackendName, _capture.Fault, listeners);
@@ -63,7 +63,7 @@ public sealed class ProxyStatus
             _capture.Restarts);
         ListenerReport[] listeners =
         [
-            .. _settings.Listeners.Select(configured =>
+            .. _relay.Settings.Listeners.Select(configured =>
             {
                 ProxyListener? listener = _relay.Listeners.FirstOrDefault(l => l.Settings.Name == configured.Name);
                 return new ListenerReport(
@@ -74,10 +74,10 @@ public sealed class ProxyStatus
                     ToDictionary(listener?.Counters.Snapshot() ?? new ListenerCounters().Snapshot()));
             }),
         ];
-        return new StatsReport(capture, listeners);
+        return new StatsReport(capture, listeners, _reload?.Report());
     }
 
-    private string BackendName => _settings.Capture.Backend.ToString().ToLowerInvariant();
+    private string BackendName => _relay.Settings.Capture.Backend.ToString().ToLowerInvariant();
 
     private static Dictionary<string, long> ToDictionary(IReadOnlyList<KeyValuePair<string, long>> counters) =>
         counters.ToDictionary(c => c.Key, c => c.Value);

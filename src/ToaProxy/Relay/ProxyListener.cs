@@ -31,9 +31,11 @@ public sealed partial class ProxyListener : IAsyncDisposable
     private Task _acceptLoop = Task.CompletedTask;
     private int _pending;
 
+    private volatile ListenerSettings _settings;
+
     public ProxyListener(ListenerSettings settings, FlowTable flows, ConnectionRegistry registry, ToaProxyMetrics metrics, ILogger logger)
     {
-        Settings = settings;
+        _settings = settings;
         _flows = flows;
         _registry = registry;
         _metrics = metrics;
@@ -41,7 +43,8 @@ public sealed partial class ProxyListener : IAsyncDisposable
         _upstreamFailures = new UpstreamFailureLog(logger, settings.Name);
     }
 
-    public ListenerSettings Settings { get; }
+    /// <summary>The current settings; a reload may replace them (same Listen address), new connections use the new ones.</summary>
+    public ListenerSettings Settings => _settings;
 
     public ListenerCounters Counters { get; } = new();
 
@@ -72,6 +75,17 @@ public sealed partial class ProxyListener : IAsyncDisposable
 
         _listenSocket = socket;
         _acceptLoop = Task.Run(AcceptLoopAsync);
+    }
+
+    /// <summary>Applies reloaded settings for the same Listen address to connections accepted from now on.</summary>
+    public void Reconfigure(ListenerSettings settings)
+    {
+        if (!settings.Listen.Equals(_settings.Listen))
+        {
+            throw new ArgumentException($"a listener on {_settings.Listen} cannot move to {settings.Listen}", nameof(settings));
+        }
+
+        _settings = settings;
     }
 
     /// <summary>Stops accepting; connections already accepted go on.</summary>
@@ -131,28 +145,30 @@ public sealed partial class ProxyListener : IAsyncDisposable
 
     private async Task HandleAsync(Socket client)
     {
+        // One connection runs on one version of the settings, even if a reload lands meanwhile.
+        ListenerSettings settings = Settings;
         Interlocked.Increment(ref Counters.Active);
         Socket? upstream = null;
         long id = _registry.NextId();
         var live = new LiveConnection(client);
-        _registry.Add(id, live, Settings.IdleTimeout, Counters);
+        _registry.Add(id, live, settings.IdleTimeout, Counters);
         try
         {
             client.NoDelay = true;
             var peer = (IPEndPoint)client.RemoteEndPoint!;
             var local = (IPEndPoint)client.LocalEndPoint!;
             FlowResolution resolution = await _flows.ResolveAsync(
-                FlowKey.FromEndPoints(peer, local), Settings.ToaWait, Settings.WaitForData, _closing.Token).ConfigureAwait(false);
-            _metrics.RecordToaWait(resolution, Settings.Name);
+                FlowKey.FromEndPoints(peer, local), settings.ToaWait, settings.WaitForData, _closing.Token).ConfigureAwait(false);
+            _metrics.RecordToaWait(resolution, settings.Name);
 
-            if (!TryPlanHeader(resolution, peer, local, id, out HeaderPlan plan))
+            if (!TryPlanHeader(settings, resolution, peer, local, id, out HeaderPlan plan))
             {
-                LogRejected(Settings.Name, id, peer, resolution.Status);
+                LogRejected(settings.Name, id, peer, resolution.Status);
                 SocketAbort.Reset(client);
                 return;
             }
 
-            upstream = await ConnectUpstreamAsync().ConfigureAwait(false);
+            upstream = await ConnectUpstreamAsync(settings).ConfigureAwait(false);
             if (upstream is null)
             {
                 SocketAbort.Reset(client);
@@ -162,9 +178,9 @@ public sealed partial class ProxyListener : IAsyncDisposable
             live.AttachUpstream(upstream);
 
             byte[] header = new byte[ProxyHeaderComposer.MaxLength];
-            int headerLength = ProxyHeaderComposer.Compose(header, Settings, plan);
+            int headerLength = ProxyHeaderComposer.Compose(header, settings, plan);
             await upstream.SendAsync(header.AsMemory(0, headerLength), SocketFlags.None, _closing.Token).ConfigureAwait(false);
-            LogRelaying(Settings.Name, id, peer, plan.IsLocal ? "LOCAL" : FormatEndpoint(plan.Source, plan.SourcePort), resolution.Status);
+            LogRelaying(settings.Name, id, peer, plan.IsLocal ? "LOCAL" : FormatEndpoint(plan.Source, plan.SourcePort), resolution.Status);
 
             var relay = new DuplexRelay(client, upstream, Counters);
             live.AttachRelay(relay);
@@ -178,12 +194,12 @@ public sealed partial class ProxyListener : IAsyncDisposable
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
         {
-            LogConnectionEnded(Settings.Name, id, e.Message);
+            LogConnectionEnded(settings.Name, id, e.Message);
             SocketAbort.Reset(client);
         }
         catch (Exception e)
         {
-            LogConnectionFailed(e, Settings.Name, id);
+            LogConnectionFailed(e, settings.Name, id);
             SocketAbort.Reset(client);
         }
         finally
@@ -196,13 +212,13 @@ public sealed partial class ProxyListener : IAsyncDisposable
         }
     }
 
-    private bool TryPlanHeader(in FlowResolution resolution, IPEndPoint peer, IPEndPoint local, long id, out HeaderPlan plan)
+    private bool TryPlanHeader(ListenerSettings settings, in FlowResolution resolution, IPEndPoint peer, IPEndPoint local, long id, out HeaderPlan plan)
     {
         NetAddress localAddress = NetAddress.FromIPAddress(local.Address);
         if (resolution.IsFound)
         {
             ToaClient c = resolution.Client;
-            bool useVip = Settings.Destination == DestinationMode.Vip && c.HasVip;
+            bool useVip = settings.Destination == DestinationMode.Vip && c.HasVip;
             Interlocked.Increment(ref Counters.WithToa);
             plan = new HeaderPlan(
                 false, c.Address, c.Port,
@@ -211,7 +227,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
             return true;
         }
 
-        switch (Settings.WithoutToa)
+        switch (settings.WithoutToa)
         {
             case WithoutToaPolicy.Peer:
                 Interlocked.Increment(ref Counters.WithoutToaPeer);
@@ -228,16 +244,16 @@ public sealed partial class ProxyListener : IAsyncDisposable
         }
     }
 
-    private async Task<Socket?> ConnectUpstreamAsync()
+    private async Task<Socket?> ConnectUpstreamAsync(ListenerSettings settings)
     {
-        HostPort target = Settings.Upstream;
+        HostPort target = settings.Upstream;
         IPAddress? address = target.Address;
         Socket socket = address is null
             ? new Socket(SocketType.Stream, ProtocolType.Tcp)
             : new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         socket.NoDelay = true;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
-        timeout.CancelAfter(Settings.ConnectTimeout);
+        timeout.CancelAfter(settings.ConnectTimeout);
         long start = Stopwatch.GetTimestamp();
         try
         {
@@ -250,7 +266,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
                 await socket.ConnectAsync(new IPEndPoint(address, target.Port), timeout.Token).ConfigureAwait(false);
             }
 
-            _metrics.RecordUpstreamConnect(start, Settings.Name);
+            _metrics.RecordUpstreamConnect(start, settings.Name);
             return socket;
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)
@@ -262,7 +278,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
             }
 
             Interlocked.Increment(ref Counters.UpstreamConnectFailures);
-            string reason = e is SocketException se ? $"{se.SocketErrorCode}: {se.Message}" : $"no answer within ConnectTimeout {Duration.Format(Settings.ConnectTimeout)}";
+            string reason = e is SocketException se ? $"{se.SocketErrorCode}: {se.Message}" : $"no answer within ConnectTimeout {Duration.Format(settings.ConnectTimeout)}";
             _upstreamFailures.Report(target.ToString(), reason);
             return null;
         }
