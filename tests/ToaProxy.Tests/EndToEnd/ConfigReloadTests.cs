@@ -140,4 +140,25 @@ public sealed class ConfigReloadTests
         Assert.Equal(clientPort, trustedUpstream.Header.SourcePort);
         Assert.Equal(0, proxy.Stats().Capture.Restarts);
     }
+
+    [SkippableFact]
+    public async Task A_listener_added_by_reload_on_a_new_port_has_its_toa_captured()
+    {
+        Requires.Root();
+        Requires.Command("iptables");
+        using AdminProxy proxy = AdminProxy.Start("afpacket");
+        int addedPort = FreePort.Allocate();
+        await using var lb = LoadBalancerEmulator.Start(addedPort, ToaOptionWriters.Kind200V4(DerivedClient.V4), ToaInjectionPackets.Syn);
+
+        JsonObject section = Section(proxy);
+        ((JsonArray)section["Listeners"]!).Add(Listener("added", addedPort, $"127.0.0.1:{proxy.Upstream.Port}"));
+        proxy.Process.RewriteConfig(section);
+        WaitForReloads(proxy, applied: 1, rejected: 0);
+
+        // The capture's filter names the listeners' ports: a new port restarts it.
+        Assert.Equal(1, proxy.Stats().Capture.Restarts);
+        using Socket client = await SocketStreams.ConnectLoopbackAsync(addedPort, Step);
+        using UpstreamConnection upstream = await proxy.Upstream.AcceptAsync(Step);
+        Assert.Equal(DerivedClient.V4Address(((IPEndPoint)client.LocalEndPoint!).Port), upstream.Header.Source.ToIPAddress());
+    }
 }
