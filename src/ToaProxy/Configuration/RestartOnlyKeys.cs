@@ -2,7 +2,8 @@ namespace ToaProxy.Configuration;
 
 /// <summary>
 /// The keys a reload cannot change on a running proxy: the capture's backend and what it opens, the
-/// flow table's size and timeout, and the admin endpoint. A reload changing one is rejected whole,
+/// flow table's size and timeout, the admin endpoint, and the shutdown timeout (the host's stop deadline
+/// is derived from it at start). A reload changing one is rejected whole,
 /// naming the key, so the running configuration never half-matches the file.
 /// </summary>
 public static class RestartOnlyKeys
@@ -19,6 +20,7 @@ public static class RestartOnlyKeys
         Compare($"{capture}:StripOption", a.StripOption ? "true" : "false", b.StripOption ? "true" : "false", errors);
         Compare($"{capture}:FlowTimeout", Duration.Format(a.FlowTimeout), Duration.Format(b.FlowTimeout), errors);
         Compare($"{capture}:MaxFlows", a.MaxFlows.ToString(System.Globalization.CultureInfo.InvariantCulture), b.MaxFlows.ToString(System.Globalization.CultureInfo.InvariantCulture), errors);
+        Compare($"{ToaProxyOptions.SectionName}:ShutdownTimeout", Duration.Format(running.ShutdownTimeout), Duration.Format(next.ShutdownTimeout), errors);
         Compare($"{ToaProxyOptions.SectionName}:Admin:Listen", running.AdminEndpoint?.ToString() ?? "off", next.AdminEndpoint?.ToString() ?? "off", errors);
     }
 

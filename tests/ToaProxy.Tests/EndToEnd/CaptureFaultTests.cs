@@ -41,7 +41,7 @@ public sealed class CaptureFaultTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Contains("capture afpacket failed", reasons);
         Assert.Contains(veth.Name, reasons);
-        Assert.NotNull(proxy.Process.Process.WaitForOutputLine(l => l.Contains("Capture afpacket failed", StringComparison.Ordinal), Step));
+        Assert.NotNull(proxy.Process.Process.WaitForOutputLine(l => l.Contains("Capture afpacket stopped", StringComparison.Ordinal), Step));
 
         await SocketStreams.PingPongAsync(live, liveUpstream.Socket, Step);
         using (Socket fresh = await SocketStreams.ConnectLoopbackAsync(proxy.ListenPort, Step))
