@@ -114,6 +114,30 @@ public sealed class ConfigReloadTests
         Assert.Empty(report.LastErrors);
     }
 
+    [Fact]
+    public async Task A_new_listen_address_that_cannot_be_bound_rejects_the_whole_reload()
+    {
+        using var squatter = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        squatter.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        squatter.Listen();
+        int takenPort = ((IPEndPoint)squatter.LocalEndPoint!).Port;
+        using var otherUpstream = new ScriptedUpstream();
+        using AdminProxy proxy = AdminProxy.Start();
+
+        // Both changes or neither: the upstream change must not apply when the new listener cannot bind.
+        JsonObject section = Section(proxy);
+        section["Listeners"]![0]!["Upstream"] = $"127.0.0.1:{otherUpstream.Port}";
+        ((JsonArray)section["Listeners"]!).Add(Listener("squatted", takenPort, $"127.0.0.1:{otherUpstream.Port}"));
+        proxy.Process.RewriteConfig(section);
+        ReloadReport report = WaitForReloads(proxy, applied: 0, rejected: 1);
+
+        Assert.StartsWith($"ToaProxy:Listeners:1:Listen: Listener \"squatted\" cannot listen on 127.0.0.1:{takenPort}", Assert.Single(report.LastErrors));
+        using Socket client = await SocketStreams.ConnectLoopbackAsync(proxy.ListenPort, Step);
+        using UpstreamConnection upstream = await proxy.Upstream.AcceptAsync(Step);
+        await SocketStreams.PingPongAsync(client, upstream.Socket, Step);
+        Assert.Equal(["test"], proxy.Stats().Listeners.Select(l => l.Name));
+    }
+
     [SkippableFact]
     public async Task Trusting_the_load_balancer_by_reload_makes_its_toa_count_from_the_next_connection()
     {
