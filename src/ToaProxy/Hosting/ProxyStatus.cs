@@ -30,6 +30,12 @@ public sealed class ProxyStatus
 
     public int FlowCount => _flows.Count;
 
+    /// <summary>Successful capture restarts since start.</summary>
+    public long CaptureRestarts => _capture.Restarts;
+
+    /// <summary>The config reloads' outcome; null when reloading is not wired (a status built by hand).</summary>
+    public ReloadReport? Reload => _reload?.Report();
+
     /// <summary>The backend's own statistics; null when no backend runs (none configured, or stopped).</summary>
     public CaptureStatistics? BackendStatistics => _capture.Backend?.ReadStatistics();
 
@@ -74,7 +80,7 @@ public sealed class ProxyStatus
                     ToDictionary(listener?.Counters.Snapshot() ?? new ListenerCounters().Snapshot()));
             }),
         ];
-        return new StatsReport(capture, listeners, _reload?.Report());
+        return new StatsReport(capture, listeners, Reload);
     }
 
     private string BackendName => _relay.Settings.Capture.Backend.ToString().ToLowerInvariant();

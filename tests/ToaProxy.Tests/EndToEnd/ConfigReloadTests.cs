@@ -112,6 +112,9 @@ public sealed class ConfigReloadTests
         report = WaitForReloads(proxy, applied: 1, rejected: 3);
         Assert.Equal("applied", report.LastResult);
         Assert.Empty(report.LastErrors);
+        string[] metrics = (await proxy.GetStringAsync("metrics")).Split('\n');
+        Assert.Contains("toaproxy_config_reloads{result=\"applied\"} 1", metrics);
+        Assert.Contains("toaproxy_config_reloads{result=\"rejected\"} 3", metrics);
     }
 
     [Fact]
