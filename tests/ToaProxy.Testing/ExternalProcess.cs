@@ -10,6 +10,7 @@ namespace ToaProxy.Testing;
 /// </summary>
 public sealed class ExternalProcess : IDisposable
 {
+    private const int SigHup = 1;
     private const int SigTerm = 15;
     private static readonly TimeSpan ExitWait = TimeSpan.FromSeconds(5);
 
@@ -90,6 +91,15 @@ public sealed class ExternalProcess : IDisposable
         if (!_process.HasExited && Kill(_process.Id, SigTerm) != 0)
         {
             throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>Sends SIGHUP, as `systemctl reload` or `kill -HUP` would.</summary>
+    public void Hangup()
+    {
+        if (Kill(_process.Id, SigHup) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, SIGHUP) failed: errno {Marshal.GetLastPInvokeError()}");
         }
     }
 

@@ -39,12 +39,7 @@ public sealed class ToaproxyProcess : IDisposable
         }
 
         string configPath = Path.Combine(directory.FullName, "toaproxy.json");
-        var config = new JsonObject
-        {
-            ["ToaProxy"] = toaProxySection,
-            ["Logging"] = new JsonObject { ["LogLevel"] = new JsonObject { ["Default"] = "Debug", ["Microsoft"] = "Warning" } },
-        };
-        File.WriteAllText(configPath, config.ToJsonString());
+        WriteConfig(configPath, toaProxySection);
         string[] command = [.. launcher, executable, "run", "--config", configPath, .. extraArguments];
         ExternalProcess process = ExternalProcess.Start(command[0], command[1..], directory.FullName);
         var proxy = new ToaproxyProcess(process, directory, configPath);
@@ -60,6 +55,19 @@ public sealed class ToaproxyProcess : IDisposable
     }
 
     public string Describe() => Process.Describe(80);
+
+    /// <summary>Replaces the config file the proxy runs on (a reload test's edit), in the same form as at start.</summary>
+    public void RewriteConfig(JsonObject toaProxySection) => WriteConfig(ConfigPath, toaProxySection);
+
+    private static void WriteConfig(string path, JsonObject toaProxySection)
+    {
+        var config = new JsonObject
+        {
+            ["ToaProxy"] = toaProxySection.DeepClone(),
+            ["Logging"] = new JsonObject { ["LogLevel"] = new JsonObject { ["Default"] = "Debug", ["Microsoft"] = "Warning" } },
+        };
+        File.WriteAllText(path, config.ToJsonString());
+    }
 
     /// <summary>Stops it the way an operator would (SIGTERM, so it removes any rules it manages),
     /// killing it only if it has not exited within a bounded time.</summary>

@@ -11,6 +11,7 @@ public static class StatsText
         var output = new StringBuilder();
         CaptureReport capture = stats.Capture;
         output.Append(CultureInfo.InvariantCulture, $"capture: {capture.Backend}, {(capture.Backend == "none" ? "disabled" : capture.Running ? "running" : "not running")}, {capture.Flows} flows");
+        output.Append(capture.Restarts == 0 ? string.Empty : $", restarted {Number(capture.Restarts)} times");
         output.Append(capture.Fault is null ? "\n\n" : $", fault: {capture.Fault}\n\n");
 
         var captureTable = new TextTable("counter", "value");
@@ -45,6 +46,15 @@ public static class StatsText
 
         output.Append('\n');
         counters.WriteTo(output);
+        if (stats.Reload is { LastResult: not null } reload)
+        {
+            output.Append(CultureInfo.InvariantCulture, $"\nconfig reload: last {reload.LastResult} ({reload.LastTrigger}) at {reload.LastAt:yyyy-MM-ddTHH:mm:ssZ}; {reload.Applied} applied, {reload.Rejected} rejected\n");
+            foreach (string error in reload.LastErrors)
+            {
+                output.Append(CultureInfo.InvariantCulture, $"  {error}\n");
+            }
+        }
+
         return output.ToString();
     }
 

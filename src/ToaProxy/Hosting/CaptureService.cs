@@ -189,7 +189,7 @@ public sealed partial class CaptureService : IHostedService, IAsyncDisposable
                 _flows.DrainBarrier = null;
                 int forgotten = _flows.ForgetUntaken();
                 _nextRetryAt = Environment.TickCount64 + (long)_retryDelay.TotalMilliseconds;
-                LogCaptureFailed(BackendName, Fault?.Message ?? "stopped", forgotten, _retryDelay.TotalSeconds);
+                LogCaptureFailed(BackendName, _retryDelay.TotalSeconds, forgotten, Fault?.Message ?? "stopped without an error");
                 return;
             }
 
@@ -231,7 +231,7 @@ public sealed partial class CaptureService : IHostedService, IAsyncDisposable
             _failureReported = true;
             _retryDelay = TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, MaxRetryDelay.Ticks));
             _nextRetryAt = Environment.TickCount64 + (long)_retryDelay.TotalMilliseconds;
-            LogRestartFailed(e.Message, _retryDelay.TotalSeconds);
+            LogRestartFailed(_retryDelay.TotalSeconds, e.Message);
             return e;
         }
 
@@ -295,11 +295,11 @@ public sealed partial class CaptureService : IHostedService, IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Capture:TrustedSources is empty: TOA is accepted from any source, so any client can claim any address. List your load balancers' addresses.")]
     private partial void LogTrustsEveryone();
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Capture {Backend} failed: {Error}. Not ready; live connections go on; new connections follow WithoutToa until it is back ({Forgotten} untaken records dropped). Restarting in {Seconds}s")]
-    private partial void LogCaptureFailed(string backend, string error, int forgotten, double seconds);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Capture {Backend} stopped, restarting in {Seconds}s; until it is back readiness is false, live connections go on and new connections follow WithoutToa ({Forgotten} untaken records dropped). Cause: {Error}")]
+    private partial void LogCaptureFailed(string backend, double seconds, int forgotten, string error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Capture restart failed: {Error}. Next attempt in {Seconds}s")]
-    private partial void LogRestartFailed(string error, double seconds);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Capture restart failed, next attempt in {Seconds}s: {Error}")]
+    private partial void LogRestartFailed(double seconds, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Capture {Backend} restarted on {Capture}, ports {Ports}")]
     private partial void LogRestarted(string backend, string capture, string ports);

@@ -34,7 +34,7 @@ public static class ProxyHostFactory
                 ContentRootPath = Directory.GetCurrentDirectory(),
                 Configuration = configuration,
             });
-            AddProxyServices(plain, raw);
+            AddProxyServices(plain, raw, new ConfigSource(configPath, overrides));
             return plain.Build();
         }
 
@@ -43,7 +43,7 @@ public static class ProxyHostFactory
             ContentRootPath = Directory.GetCurrentDirectory(),
         });
         web.Configuration.AddConfiguration(configuration);
-        AddProxyServices(web, raw);
+        AddProxyServices(web, raw, new ConfigSource(configPath, overrides));
         web.WebHost.UseKestrelCore();
         web.Services.AddRouting();
         web.Services.AddSingleton<PrometheusMeterExport>();
@@ -60,7 +60,7 @@ public static class ProxyHostFactory
         return app;
     }
 
-    private static void AddProxyServices(IHostApplicationBuilder builder, ToaProxyOptions raw)
+    private static void AddProxyServices(IHostApplicationBuilder builder, ToaProxyOptions raw, ConfigSource source)
     {
         builder.Logging.ClearProviders();
         // Kestrel logs every admin request at Information; Logging:LogLevel can still lower this.
@@ -100,6 +100,9 @@ public static class ProxyHostFactory
         builder.Services.AddSingleton<ConnectionRegistry>();
         builder.Services.AddSingleton<CaptureService>();
         builder.Services.AddSingleton<RelayService>();
+        builder.Services.AddSingleton(source);
+        builder.Services.AddSingleton<ReloadStatus>();
+        builder.Services.AddSingleton<ConfigReloadService>();
         builder.Services.AddSingleton<ProxyStatus>();
         // The metrics' observable counters read ProxyStatus, which reads the relay, which records into
         // the metrics: the status is resolved at collection time to break that cycle.
@@ -107,6 +110,7 @@ public static class ProxyHostFactory
         builder.Services.AddHostedService<TransparentRoutingService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CaptureService>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RelayService>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ConfigReloadService>());
         builder.Services.Configure<HostOptions>(o =>
         {
             // Host-level bound on shutdown: the relay's own ShutdownTimeout plus time to close everything.

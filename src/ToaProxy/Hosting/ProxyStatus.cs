@@ -13,14 +13,14 @@ namespace ToaProxy.Hosting;
 /// </summary>
 public sealed class ProxyStatus
 {
-    private readonly ProxySettings _settings;
+    private readonly ReloadStatus? _reload;
     private readonly FlowTable _flows;
     private readonly CaptureService _capture;
     private readonly RelayService _relay;
 
-    public ProxyStatus(ProxySettings settings, FlowTable flows, CaptureService capture, RelayService relay)
+    public ProxyStatus(FlowTable flows, CaptureService capture, RelayService relay, ReloadStatus? reload = null)
     {
-        _settings = settings;
+        _reload = reload;
         _flows = flows;
         _capture = capture;
         _relay = relay;
@@ -29,6 +29,12 @@ public sealed class ProxyStatus
     public CaptureCounters CaptureCounters => _flows.Counters;
 
     public int FlowCount => _flows.Count;
+
+    /// <summary>Successful capture restarts since start.</summary>
+    public long CaptureRestarts => _capture.Restarts;
+
+    /// <summary>The config reloads' outcome; null when reloading is not wired (a status built by hand).</summary>
+    public ReloadReport? Reload => _reload?.Report();
 
     /// <summary>The backend's own statistics; null when no backend runs (none configured, or stopped).</summary>
     public CaptureStatistics? BackendStatistics => _capture.Backend?.ReadStatistics();
@@ -42,7 +48,7 @@ public sealed class ProxyStatus
         IReadOnlyList<ProxyListener> started = _relay.Listeners;
         (string, bool)[] listeners =
         [
-            .. _settings.Listeners.Select(configured =>
+            .. _relay.Settings.Listeners.Select(configured =>
                 (configured.Name, started.Any(l => l.Settings.Name == configured.Name && l.IsBound))),
         ];
         return ReadinessReport.Evaluate(_capture.IsHealthy, BackendName, _capture.Fault, listeners);
@@ -63,7 +69,7 @@ public sealed class ProxyStatus
             _capture.Restarts);
         ListenerReport[] listeners =
         [
-            .. _settings.Listeners.Select(configured =>
+            .. _relay.Settings.Listeners.Select(configured =>
             {
                 ProxyListener? listener = _relay.Listeners.FirstOrDefault(l => l.Settings.Name == configured.Name);
                 return new ListenerReport(
@@ -74,10 +80,10 @@ public sealed class ProxyStatus
                     ToDictionary(listener?.Counters.Snapshot() ?? new ListenerCounters().Snapshot()));
             }),
         ];
-        return new StatsReport(capture, listeners);
+        return new StatsReport(capture, listeners, Reload);
     }
 
-    private string BackendName => _settings.Capture.Backend.ToString().ToLowerInvariant();
+    private string BackendName => _relay.Settings.Capture.Backend.ToString().ToLowerInvariant();
 
     private static Dictionary<string, long> ToDictionary(IReadOnlyList<KeyValuePair<string, long>> counters) =>
         counters.ToDictionary(c => c.Key, c => c.Value);

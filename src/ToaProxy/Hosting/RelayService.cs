@@ -8,17 +8,21 @@ using ToaProxy.Relay;
 namespace ToaProxy.Hosting;
 
 /// <summary>Binds every listener at start; on stop, closes them, lets live connections finish for
-/// ShutdownTimeout, then closes what remains.</summary>
+/// ShutdownTimeout, then closes what remains. A config reload adds, reconfigures and retires
+/// listeners without touching live connections.</summary>
 public sealed partial class RelayService : IHostedService
 {
-    private readonly ProxySettings _settings;
     private readonly FlowTable _flows;
     private readonly ConnectionRegistry _registry;
     private readonly CaptureService _capture;
     private readonly ToaProxyMetrics _metrics;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
-    private readonly List<ProxyListener> _listeners = [];
+    private readonly List<ProxyListener> _retired = [];
+    private volatile ProxySettings _settings;
+
+    // Replaced whole, never mutated, so the admin API can read it while a reload runs.
+    private volatile IReadOnlyList<ProxyListener> _listeners = [];
 
     public RelayService(ProxySettings settings, FlowTable flows, ConnectionRegistry registry, CaptureService capture, ToaProxyMetrics metrics, ILoggerFactory loggerFactory)
     {
@@ -33,33 +37,32 @@ public sealed partial class RelayService : IHostedService
 
     public IReadOnlyList<ProxyListener> Listeners => _listeners;
 
+    /// <summary>The settings in force: those of the start, or of the last reload applied.</summary>
+    public ProxySettings Settings => _settings;
+
     public bool AllBound => _listeners.Count == _settings.Listeners.Count && _listeners.All(l => l.IsBound);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        var started = new List<ProxyListener>();
         foreach (ListenerSettings settings in _settings.Listeners)
         {
-            var listener = new ProxyListener(settings, _flows, _registry, _metrics, _loggerFactory.CreateLogger($"ToaProxy.Listener.{settings.Name}"), _loggerFactory)
-            {
-                TransparentSocketMark = _settings.Transparent.SocketMark,
-            };
             try
             {
-                listener.Start();
+                started.Add(StartListener(settings));
             }
             catch
             {
-                foreach (ProxyListener started in _listeners)
+                foreach (ProxyListener listener in started)
                 {
-                    await started.DisposeAsync().ConfigureAwait(false);
+                    await listener.DisposeAsync().ConfigureAwait(false);
                 }
 
-                _listeners.Clear();
                 throw;
             }
-
-            _listeners.Add(listener);
         }
+
+        _listeners = started;
 
         CaptureSettings capture = _settings.Capture;
         LogStarted(
@@ -69,6 +72,86 @@ public sealed partial class RelayService : IHostedService
             capture.TrustedSources.TrustsEveryone ? "any" : string.Join(",", capture.TrustedSources.Ranges),
             string.Join("; ", _settings.Listeners.Select(l =>
                 $"{l.Name} {l.Listen} -> {l.Upstream} {ProxyProtocolName.Format(l)} without-toa={l.WithoutToa.ToString().ToLowerInvariant()}")));
+    }
+
+    /// <summary>
+    /// Applies a reloaded configuration. New listen addresses are bound first: if one cannot be, nothing
+    /// changes and the errors (keyed like the config) are returned. Then listeners on the same address
+    /// take their new settings, and those no longer configured stop accepting; every live connection
+    /// goes on with the settings it started with.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ApplyAsync(ProxySettings next)
+    {
+        IReadOnlyList<ProxyListener> current = _listeners;
+        var errors = new List<string>();
+        for (int i = 0; i < next.Listeners.Count; i++)
+        {
+            ListenerSettings settings = next.Listeners[i];
+            if (current.FirstOrDefault(l => l.Settings.Listen.Equals(settings.Listen))?.RestartNeededFor(settings) is { } reason)
+            {
+                errors.Add($"{ToaProxyOptions.SectionName}:Listeners:{i}: {reason}");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return errors;
+        }
+
+        var added = new List<ProxyListener>();
+        for (int i = 0; i < next.Listeners.Count; i++)
+        {
+            ListenerSettings settings = next.Listeners[i];
+            if (current.Any(l => l.Settings.Listen.Equals(settings.Listen)))
+            {
+                continue;
+            }
+
+            try
+            {
+                added.Add(StartListener(settings));
+            }
+            catch (InvalidOperationException e)
+            {
+                errors.Add($"{ToaProxyOptions.SectionName}:Listeners:{i}:Listen: {e.Message}");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            foreach (ProxyListener listener in added)
+            {
+                await listener.DisposeAsync().ConfigureAwait(false);
+            }
+
+            return errors;
+        }
+
+        var kept = new List<ProxyListener>();
+        foreach (ProxyListener listener in current)
+        {
+            ListenerSettings? same = next.Listeners.FirstOrDefault(s => s.Listen.Equals(listener.Settings.Listen));
+            if (same is null)
+            {
+                await listener.StopAcceptingAsync().ConfigureAwait(false);
+                lock (_retired)
+                {
+                    _retired.Add(listener);
+                }
+
+                LogRetired(listener.Settings.Name, listener.Settings.Listen.ToString());
+            }
+            else
+            {
+                listener.Reconfigure(same);
+                kept.Add(listener);
+            }
+        }
+
+        // In configuration order, as at start.
+        _listeners = [.. next.Listeners.Select(s => kept.Concat(added).First(l => l.Settings.Listen.Equals(s.Listen)))];
+        _settings = next;
+        return [];
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -94,10 +177,34 @@ public sealed partial class RelayService : IHostedService
         {
             await listener.DisposeAsync().ConfigureAwait(false);
         }
+
+        ProxyListener[] retired;
+        lock (_retired)
+        {
+            retired = [.. _retired];
+        }
+
+        foreach (ProxyListener listener in retired)
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private ProxyListener StartListener(ListenerSettings settings)
+    {
+        var listener = new ProxyListener(settings, _flows, _registry, _metrics, _loggerFactory.CreateLogger($"ToaProxy.Listener.{settings.Name}"), _loggerFactory)
+        {
+            TransparentSocketMark = _settings.Transparent.SocketMark,
+        };
+        listener.Start();
+        return listener;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "toaproxy started: capture {Backend} on {Capture}, ports {Ports}, TOA trusted from {Trusted}; relaying {Listeners}")]
     private partial void LogStarted(string backend, string capture, string ports, string trusted, string listeners);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listener {Listener} on {Listen} removed by a reload: no longer accepting; its live connections go on")]
+    private partial void LogRetired(string listener, string listen);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down: listeners closed, {Live} live connections have {Seconds}s to finish")]
     private partial void LogDraining(int live, double seconds);

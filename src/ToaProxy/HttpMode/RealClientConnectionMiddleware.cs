@@ -14,7 +14,7 @@ namespace ToaProxy.HttpMode;
 /// </summary>
 internal sealed partial class RealClientConnectionMiddleware(
     string listener,
-    RealClientResolver resolver,
+    Func<RealClientResolver> resolver,
     ConnectionRegistry registry,
     ListenerCounters counters,
     ILogger logger,
@@ -39,7 +39,7 @@ internal sealed partial class RealClientConnectionMiddleware(
         registry.Add(id, new LiveConnection(socket), NoRegistryIdleTimeout, counters);
         try
         {
-            RealClientDecision decision = await resolver.ResolveAsync(peer, local, id, closing).ConfigureAwait(false);
+            RealClientDecision decision = await resolver().ResolveAsync(peer, local, id, closing).ConfigureAwait(false);
             if (!decision.Accepted)
             {
                 LogRejected(listener, id, peer, decision.Status);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using ToaProxy.Admin;
 using ToaProxy.Capture.Flows;
 using ToaProxy.Hosting;
 using ToaProxy.Relay;
@@ -40,6 +41,8 @@ public sealed class ToaProxyMetrics : IDisposable
         _meter.CreateObservableCounter("capture_frames", () => status().BackendStatistics?.FramesReceived ?? 0, "{frame}", "Frames the capture backend read.");
         _meter.CreateObservableCounter("capture_kernel_drops", () => status().BackendStatistics?.KernelDrops ?? 0, "{frame}", "Frames the kernel dropped because the capture fell behind.");
         _meter.CreateObservableCounter("capture_read_errors", () => status().BackendStatistics?.ReadErrors ?? 0, "{error}", "Receive errors the capture survived.");
+        _meter.CreateObservableCounter("capture_restarts", () => status().CaptureRestarts, "{restart}", "Successful capture restarts: after a fault, on request, or for new listener ports.");
+        _meter.CreateObservableCounter("config_reloads", () => ConfigReloads(status()), "{reload}", "Config reloads, by result (applied, rejected).");
         _meter.CreateObservableGauge("flows", () => status().FlowCount, "{flow}", "Records in the flow table.");
         _meter.CreateObservableGauge("ready", () => status().Readiness().Ready ? 1 : 0, null, "1 when capture runs and every listener is bound.");
     }
@@ -86,6 +89,13 @@ public sealed class ToaProxyMetrics : IDisposable
                     new KeyValuePair<string, object?>("listener", name), new KeyValuePair<string, object?>("event", counter));
             }
         }
+    }
+
+    private static IEnumerable<Measurement<long>> ConfigReloads(ProxyStatus status)
+    {
+        ReloadReport? reload = status.Reload;
+        yield return new Measurement<long>(reload?.Applied ?? 0, new KeyValuePair<string, object?>("result", "applied"));
+        yield return new Measurement<long>(reload?.Rejected ?? 0, new KeyValuePair<string, object?>("result", "rejected"));
     }
 
     private static IEnumerable<Measurement<long>> CaptureEvents(ProxyStatus status)

@@ -21,7 +21,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
 {
     private const int Backlog = 4096;
 
-    private readonly RealClientResolver _resolver;
+    private readonly FlowTable _flows;
     private readonly ConnectionRegistry _registry;
     private readonly ToaProxyMetrics _metrics;
     private readonly ILogger _logger;
@@ -34,24 +34,24 @@ public sealed partial class ProxyListener : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private HttpForwardingHost? _http;
     private Task _httpStopping = Task.CompletedTask;
-    private readonly TransparentSourceChooser _transparentSources;
     private Socket? _listenSocket;
     private Task _acceptLoop = Task.CompletedTask;
     private int _pending;
+    private volatile ListenerRuntime _runtime;
 
     public ProxyListener(ListenerSettings settings, FlowTable flows, ConnectionRegistry registry, ToaProxyMetrics metrics, ILogger logger, ILoggerFactory? loggerFactory = null)
     {
-        Settings = settings;
-        _resolver = new RealClientResolver(settings, flows, metrics, Counters);
+        _flows = flows;
         _registry = registry;
         _metrics = metrics;
         _logger = logger;
         _upstreamFailures = new UpstreamFailureLog(logger, settings.Name);
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
-        _transparentSources = new TransparentSourceChooser(settings, Counters, logger);
+        _runtime = CreateRuntime(settings);
     }
 
-    public ListenerSettings Settings { get; }
+    /// <summary>The current settings; a reload may replace them (same Listen address), new connections use the new ones.</summary>
+    public ListenerSettings Settings => _runtime.Settings;
 
     public ListenerCounters Counters { get; } = new();
 
@@ -65,7 +65,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
     {
         if (Settings.Http is not null)
         {
-            var middleware = new RealClientConnectionMiddleware(Settings.Name, _resolver, _registry, Counters, _logger, _closing.Token);
+            var middleware = new RealClientConnectionMiddleware(Settings.Name, () => _runtime.Resolver, _registry, Counters, _logger, _closing.Token);
             _http = HttpForwardingHost.Start(Settings, middleware, Counters, _loggerFactory);
             return;
         }
@@ -92,6 +92,46 @@ public sealed partial class ProxyListener : IAsyncDisposable
 
         _listenSocket = socket;
         _acceptLoop = Task.Run(AcceptLoopAsync);
+    }
+
+    /// <summary>
+    /// Why <paramref name="next"/> cannot be applied without a restart, or null when it can. An http
+    /// listener's Kestrel and YARP are built from its Upstream, timeouts, MaxConnections and Http
+    /// section; only how it resolves the client (ToaWait, WaitForData, WithoutToa) can change live.
+    /// </summary>
+    public string? RestartNeededFor(ListenerSettings next)
+    {
+        ListenerSettings current = Settings;
+        if (!next.Listen.Equals(current.Listen))
+        {
+            return $"a listener on {current.Listen} cannot move to {next.Listen}";
+        }
+
+        if ((current.Http is null) != (next.Http is null))
+        {
+            return "changing Protocol to or from http takes a restart";
+        }
+
+        if (current.Http is not null && next.Http is not null
+            && (!next.Upstream.Equals(current.Upstream) || next.ConnectTimeout != current.ConnectTimeout
+                || next.IdleTimeout != current.IdleTimeout || next.MaxConnections != current.MaxConnections
+                || !HttpSectionEquals(current.Http, next.Http)))
+        {
+            return "an http listener's Upstream, ConnectTimeout, IdleTimeout, MaxConnections and Http section take a restart";
+        }
+
+        return null;
+    }
+
+    /// <summary>Applies reloaded settings to connections accepted from now on; see <see cref="RestartNeededFor"/>.</summary>
+    public void Reconfigure(ListenerSettings settings)
+    {
+        if (RestartNeededFor(settings) is { } reason)
+        {
+            throw new ArgumentException($"Listener \"{Settings.Name}\": {reason}", nameof(settings));
+        }
+
+        _runtime = CreateRuntime(settings);
     }
 
     /// <summary>Stops accepting; connections already accepted go on.</summary>
@@ -158,29 +198,32 @@ public sealed partial class ProxyListener : IAsyncDisposable
 
     private async Task HandleAsync(Socket client)
     {
+        // One connection runs on one version of the settings, even if a reload lands meanwhile.
+        ListenerRuntime runtime = _runtime;
+        ListenerSettings settings = runtime.Settings;
         Interlocked.Increment(ref Counters.Active);
         Socket? upstream = null;
         long id = _registry.NextId();
         var live = new LiveConnection(client);
-        _registry.Add(id, live, Settings.IdleTimeout, Counters);
+        _registry.Add(id, live, settings.IdleTimeout, Counters);
         try
         {
             client.NoDelay = true;
             var peer = (IPEndPoint)client.RemoteEndPoint!;
             var local = (IPEndPoint)client.LocalEndPoint!;
-            FlowResolution resolution = await _resolver.WaitForFlowAsync(peer, local, _closing.Token).ConfigureAwait(false);
+            FlowResolution resolution = await runtime.Resolver.WaitForFlowAsync(peer, local, _closing.Token).ConfigureAwait(false);
 
-            bool transparent = Settings.Protocol == ProxyProtocolVersion.Transparent;
+            bool transparent = settings.Protocol == ProxyProtocolVersion.Transparent;
             HeaderPlan plan = default;
             IPEndPoint? source = null;
-            if (transparent ? !_transparentSources.TryChoose(resolution, peer, out source) : !_resolver.TryPlanHeader(resolution, peer, local, id, out plan))
+            if (transparent ? !runtime.TransparentSources.TryChoose(resolution, peer, out source) : !runtime.Resolver.TryPlanHeader(resolution, peer, local, id, out plan))
             {
-                LogRejected(Settings.Name, id, peer, resolution.Status);
+                LogRejected(settings.Name, id, peer, resolution.Status);
                 SocketAbort.Reset(client);
                 return;
             }
 
-            upstream = await ConnectUpstreamAsync(source).ConfigureAwait(false);
+            upstream = await ConnectUpstreamAsync(settings, source).ConfigureAwait(false);
             if (upstream is null)
             {
                 SocketAbort.Reset(client);
@@ -193,18 +236,18 @@ public sealed partial class ProxyListener : IAsyncDisposable
             {
                 if (_logger.IsEnabled(LogLevel.Debug))
                 {
-                    LogRelaying(Settings.Name, id, peer, $"{upstream.LocalEndPoint} (transparent)", resolution.Status);
+                    LogRelaying(settings.Name, id, peer, $"{upstream.LocalEndPoint} (transparent)", resolution.Status);
                 }
             }
             else
             {
                 byte[] header = new byte[ProxyHeaderComposer.MaxLength];
-                int headerLength = ProxyHeaderComposer.Compose(header, Settings, plan);
+                int headerLength = ProxyHeaderComposer.Compose(header, settings, plan);
                 await upstream.SendAsync(header.AsMemory(0, headerLength), SocketFlags.None, _closing.Token).ConfigureAwait(false);
                 if (_logger.IsEnabled(LogLevel.Debug))
                 {
                     // Guarded: the client text would otherwise be formatted for every connection.
-                    LogRelaying(Settings.Name, id, peer, plan.IsLocal ? "LOCAL" : FormatEndpoint(plan.Source, plan.SourcePort), resolution.Status);
+                    LogRelaying(settings.Name, id, peer, plan.IsLocal ? "LOCAL" : FormatEndpoint(plan.Source, plan.SourcePort), resolution.Status);
                 }
             }
 
@@ -220,12 +263,12 @@ public sealed partial class ProxyListener : IAsyncDisposable
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
         {
-            LogConnectionEnded(Settings.Name, id, e.Message);
+            LogConnectionEnded(settings.Name, id, e.Message);
             SocketAbort.Reset(client);
         }
         catch (Exception e)
         {
-            LogConnectionFailed(e, Settings.Name, id);
+            LogConnectionFailed(e, settings.Name, id);
             SocketAbort.Reset(client);
         }
         finally
@@ -239,13 +282,13 @@ public sealed partial class ProxyListener : IAsyncDisposable
     }
 
     /// <param name="transparentSource">The real client to connect from, or null for the proxy's own address.</param>
-    private async Task<Socket?> ConnectUpstreamAsync(IPEndPoint? transparentSource)
+    private async Task<Socket?> ConnectUpstreamAsync(ListenerSettings settings, IPEndPoint? transparentSource)
     {
-        HostPort target = Settings.Upstream;
+        HostPort target = settings.Upstream;
         IPAddress? address = target.Address;
         Socket? socket = null;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
-        timeout.CancelAfter(Settings.ConnectTimeout);
+        timeout.CancelAfter(settings.ConnectTimeout);
         long start = Stopwatch.GetTimestamp();
         try
         {
@@ -274,7 +317,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
                 }
             }
 
-            _metrics.RecordUpstreamConnect(start, Settings.Name);
+            _metrics.RecordUpstreamConnect(start, settings.Name);
             return socket;
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)
@@ -286,11 +329,21 @@ public sealed partial class ProxyListener : IAsyncDisposable
             }
 
             Interlocked.Increment(ref Counters.UpstreamConnectFailures);
-            string reason = e is SocketException se ? $"{se.SocketErrorCode}: {se.Message}" : $"no answer within ConnectTimeout {Duration.Format(Settings.ConnectTimeout)}";
+            string reason = e is SocketException se ? $"{se.SocketErrorCode}: {se.Message}" : $"no answer within ConnectTimeout {Duration.Format(settings.ConnectTimeout)}";
             _upstreamFailures.Report(target.ToString(), reason);
             return null;
         }
     }
+
+    private ListenerRuntime CreateRuntime(ListenerSettings settings) => new(
+        settings,
+        new RealClientResolver(settings, _flows, _metrics, Counters),
+        new TransparentSourceChooser(settings, Counters, _logger));
+
+    private static bool HttpSectionEquals(HttpListenerSettings a, HttpListenerSettings b) =>
+        a.Forwarded == b.Forwarded && a.UpstreamH2c == b.UpstreamH2c
+        && a.TrustForwardedHeadersFrom.SequenceEqual(b.TrustForwardedHeadersFrom)
+        && a.Certificate?.Thumbprint == b.Certificate?.Thumbprint;
 
     private static string FormatEndpoint(NetAddress address, ushort port) =>
         address.IsIPv4 ? $"{address}:{port}" : $"[{address}]:{port}";

@@ -38,13 +38,14 @@ internal sealed class AdminProxy : IDisposable
     public HttpClient Http { get; }
 
     /// <summary>Starts toaproxy with capture <paramref name="backend"/> (on lo) and waits until /healthz answers.</summary>
-    public static AdminProxy Start(string backend = "none", Action<JsonObject>? listener = null, Action<JsonObject>? capture = null)
+    public static AdminProxy Start(string backend = "none", Action<JsonObject>? listener = null, Action<JsonObject>? capture = null, Action<JsonObject>? section = null)
     {
         var upstream = new ScriptedUpstream();
         int listenPort = FreePort.Allocate();
         int adminPort = FreePort.Allocate();
         JsonObject config = ProxyConfig.Create(listenPort, upstream.Port, backend, listener: listener, capture: capture);
         config["Admin"] = new JsonObject { ["Listen"] = $"127.0.0.1:{adminPort}" };
+        section?.Invoke(config);
         var proxy = new AdminProxy(ToaproxyProcess.Start(config), upstream, listenPort, adminPort);
         // Kestrel starts after the relay's start-up line; wait for the API itself.
         if (!Poll.Until(() => proxy.IsAnswering(), Step))

@@ -58,7 +58,7 @@ public sealed class ReadinessTests
         ProxyStatus? status = null;
         using var metrics = new ToaProxyMetrics(() => status!);
         var relay = new RelayService(settings, flows, registry, capture, metrics, NullLoggerFactory.Instance);
-        status = new ProxyStatus(settings, flows, capture, relay);
+        status = new ProxyStatus(flows, capture, relay);
 
         ReadinessReport report = status.Readiness();
 

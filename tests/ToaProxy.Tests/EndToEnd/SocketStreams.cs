@@ -39,6 +39,15 @@ internal static class SocketStreams
         }
     }
 
+    /// <summary>"ping" from the client reaches the upstream and "pong" comes back: the connection relays both ways.</summary>
+    public static async Task PingPongAsync(Socket client, Socket upstream, TimeSpan timeout)
+    {
+        await SendAllAsync(client, "ping"u8.ToArray(), timeout);
+        Assert.Equal("ping"u8.ToArray(), await ReadExactlyAsync(upstream, 4, timeout));
+        await SendAllAsync(upstream, "pong"u8.ToArray(), timeout);
+        Assert.Equal("pong"u8.ToArray(), await ReadExactlyAsync(client, 4, timeout));
+    }
+
     /// <summary>Reads exactly <paramref name="count"/> bytes; throws on EOF, RST or after <paramref name="timeout"/>.</summary>
     public static async Task<byte[]> ReadExactlyAsync(Socket socket, int count, TimeSpan timeout)
     {
