@@ -57,6 +57,9 @@ internal sealed partial class HttpForwardingHost : IAsyncDisposable
             kestrel.Limits.MaxConcurrentConnections = settings.MaxConnections;
             kestrel.Limits.MaxConcurrentUpgradedConnections = settings.MaxConnections;
             kestrel.Limits.KeepAliveTimeout = settings.IdleTimeout;
+            // As in TCP mode, a slow client is bounded by IdleTimeout (YARP's ActivityTimeout), not by a minimum rate.
+            kestrel.Limits.MinRequestBodyDataRate = null;
+            kestrel.Limits.MinResponseDataRate = null;
             kestrel.Listen(settings.Listen, listen =>
             {
                 listen.Protocols = http.Certificate is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
