@@ -125,19 +125,32 @@ internal sealed class TransparentRig : IAsyncDisposable
         return left;
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        StopProxy();
-        foreach (LoadBalancerEmulator emulator in _emulators)
+        // Every step runs even when an earlier one throws: a process or namespace left behind outlives the test run.
+        try
         {
-            // Its iptables rules live in the namespace: remove them from there.
-            Ns.Enter(() => { emulator.DisposeAsync().AsTask().GetAwaiter().GetResult(); return 0; });
+            StopProxy();
+            foreach (LoadBalancerEmulator emulator in _emulators)
+            {
+                // Its iptables rules live in the namespace: remove them from there.
+                Ns.Enter(() => { emulator.DisposeAsync().AsTask().GetAwaiter().GetResult(); return 0; });
+            }
+        }
+        finally
+        {
+            try
+            {
+                PeerServer?.Dispose();
+                Nginx?.Dispose();
+            }
+            finally
+            {
+                Ns.Dispose();
+            }
         }
 
-        PeerServer?.Dispose();
-        Nginx?.Dispose();
-        Ns.Dispose();
-        await Task.CompletedTask;
+        return ValueTask.CompletedTask;
     }
 
     private JsonObject Config(string withoutToa)
