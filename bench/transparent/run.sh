@@ -7,6 +7,9 @@
 # Usage: bench/transparent/run.sh [seconds per run, default 5]   (root; prints a Markdown table)
 set -euo pipefail
 ulimit -n 65536 2>/dev/null || true
+for tool in wrk curl haproxy nginx iptables ip; do
+  command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install wrk curl haproxy nginx iptables iproute2)" >&2; exit 1; }
+done
 SECONDS_PER_RUN=${1:-5}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 TOAPROXY=$ROOT/artifacts/toaproxy/toaproxy

@@ -95,7 +95,14 @@ internal sealed class TransparentRig : IAsyncDisposable
     }
 
     /// <summary>The body of GET <paramref name="path"/> on the admin endpoint (from inside the namespace).</summary>
-    public string AdminGet(string path) => Ns.Exec(Requires.Command("curl"), "-sS", "--max-time", "10", $"http://127.0.0.1:{AdminPort}{path}");
+    public string AdminGet(string path)
+    {
+        // HTTP/1.0: Kestrel then answers without chunked encoding and closes, so the body is the rest of the stream.
+        (_, string response) = ExchangeAsync(new IPEndPoint(IPAddress.Loopback, AdminPort), $"GET {path} HTTP/1.0\r\nHost: admin\r\n\r\n", TimeSpan.FromSeconds(10))
+            .GetAwaiter().GetResult();
+        int body = response.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        return body < 0 ? response : response[(body + 4)..];
+    }
 
     /// <summary>Stops the proxy with SIGTERM, as an operator would; it removes what it installed.</summary>
     public void StopProxy()
@@ -118,19 +125,32 @@ internal sealed class TransparentRig : IAsyncDisposable
         return left;
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        StopProxy();
-        foreach (LoadBalancerEmulator emulator in _emulators)
+        // Every step runs even when an earlier one throws: a process or namespace left behind outlives the test run.
+        try
         {
-            // Its iptables rules live in the namespace: remove them from there.
-            Ns.Enter(() => { emulator.DisposeAsync().AsTask().GetAwaiter().GetResult(); return 0; });
+            StopProxy();
+            foreach (LoadBalancerEmulator emulator in _emulators)
+            {
+                // Its iptables rules live in the namespace: remove them from there.
+                Ns.Enter(() => { emulator.DisposeAsync().AsTask().GetAwaiter().GetResult(); return 0; });
+            }
+        }
+        finally
+        {
+            try
+            {
+                PeerServer?.Dispose();
+                Nginx?.Dispose();
+            }
+            finally
+            {
+                Ns.Dispose();
+            }
         }
 
-        PeerServer?.Dispose();
-        Nginx?.Dispose();
-        Ns.Dispose();
-        await Task.CompletedTask;
+        return ValueTask.CompletedTask;
     }
 
     private JsonObject Config(string withoutToa)
