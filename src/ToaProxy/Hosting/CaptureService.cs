@@ -217,7 +217,15 @@ public sealed partial class CaptureService : IHostedService, IAsyncDisposable
             return new InvalidOperationException("Capture:Backend is none: there is no capture to restart");
         }
 
-        await StopBackendLockedAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await StopBackendLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The old backend is disposed either way; a failed stop must not keep a new one from starting.
+            LogStopFailed(e);
+        }
 
         // While nothing watched, a reused 4-tuple's SYN could not replace an earlier record.
         _flows.ForgetUntaken();
@@ -303,6 +311,9 @@ public sealed partial class CaptureService : IHostedService, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Capture {Backend} restarted on {Capture}, ports {Ports}")]
     private partial void LogRestarted(string backend, string capture, string ports);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping the capture backend for a restart failed; starting a new one anyway")]
+    private partial void LogStopFailed(Exception e);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Capture supervision failed; retrying on the next tick")]
     private partial void LogSupervisionFailed(Exception e);

@@ -37,7 +37,7 @@ public sealed partial class ConfigReloadService : IHostedService, IDisposable
         _capture = capture;
         _status = status;
         _logger = logger;
-        _debounce = new Timer(_ => _ = ReloadAsync(_pendingTrigger, CancellationToken.None), null, Timeout.Infinite, Timeout.Infinite);
+        _debounce = new Timer(_ => _ = ReloadFromTriggerAsync(), null, Timeout.Infinite, Timeout.Infinite);
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -61,13 +61,16 @@ public sealed partial class ConfigReloadService : IHostedService, IDisposable
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken)
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
         _stopping = true;
         _watcher?.Dispose();
         _hangup?.Dispose();
         _debounce.Change(Timeout.Infinite, Timeout.Infinite);
-        return Task.CompletedTask;
+
+        // A reload under way finishes before the relay and the capture stop under it.
+        await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        _gate.Release();
     }
 
     public void Dispose()
@@ -123,6 +126,21 @@ public sealed partial class ConfigReloadService : IHostedService, IDisposable
         }
     }
 
+    private async Task ReloadFromTriggerAsync()
+    {
+        string trigger = _pendingTrigger;
+        try
+        {
+            await ReloadAsync(trigger, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // Nobody awaits a timer's reload: a failure must reach the log and /stats, not vanish.
+            _status.RecordRejected(trigger, [$"reload failed: {e.Message}"]);
+            LogReloadFailed(e, trigger);
+        }
+    }
+
     private void Trigger(string trigger)
     {
         if (_stopping)
@@ -158,6 +176,9 @@ public sealed partial class ConfigReloadService : IHostedService, IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Config reload ({Trigger}) applied: relaying {Listeners}; TOA trusted from {Trusted}")]
     private partial void LogApplied(string trigger, string listeners, string trusted);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Config reload ({Trigger}) failed while applying")]
+    private partial void LogReloadFailed(Exception e, string trigger);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Config reload ({Trigger}) of {Path} rejected, the running configuration is kept: {Errors}")]
     private partial void LogRejected(string trigger, string path, string errors);
