@@ -66,6 +66,6 @@ public sealed class TransparentSettingsTests
 
         var (_, errors) = Compile(options);
 
-        Assert.Equal("ToaProxy:Listeners:0:Protocol: \"tproxy\" is not a protocol (use proxy-v2, proxy-v1 or transparent)", Assert.Single(errors));
+        Assert.Equal("ToaProxy:Listeners:0:Protocol: \"tproxy\" is not a protocol (use proxy-v2, proxy-v1, http or transparent)", Assert.Single(errors));
     }
 }

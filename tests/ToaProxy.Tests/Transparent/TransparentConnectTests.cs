@@ -66,8 +66,8 @@ public sealed class TransparentConnectTests
     public async Task Replies_of_a_backend_in_another_namespace_come_back_through_the_prerouting_rule()
     {
         Requires.Command("iptables");
-        using NetworkNamespace ns = NetworkNamespace.Create();
-        using NetworkNamespace backendNs = NetworkNamespace.Create();
+        using NetworkNamespace ns = NetworkNamespace.CreateWithUplink();
+        using NetworkNamespace backendNs = NetworkNamespace.CreateWithUplink();
         // A container beside the proxy: its own namespace, a veth to the proxy's, its default route back to it.
         ns.Ip("link", "add", "vb0", "type", "veth", "peer", "name", "vb1", "netns", backendNs.Name);
         ns.Ip("addr", "add", "203.0.113.249/30", "dev", "vb0");

@@ -19,7 +19,7 @@ public sealed partial class TransparentDoctorTests : IDisposable
     public void Doctor_fails_on_missing_manual_routing_prints_the_commands_and_passes_once_they_ran()
     {
         Requires.Command("iptables");
-        using NetworkNamespace ns = NetworkNamespace.Create();
+        using NetworkNamespace ns = NetworkNamespace.CreateWithUplink();
         using Socket backend = ns.Enter(() => PeerNameServer.Listen(ns.IPv4));
         int backendPort = ((System.Net.IPEndPoint)backend.LocalEndPoint!).Port;
 

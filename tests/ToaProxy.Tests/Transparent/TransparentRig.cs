@@ -50,7 +50,7 @@ internal sealed class TransparentRig : IAsyncDisposable
     {
         Requires.Command("iptables");
         Requires.Command("nginx");
-        NetworkNamespace ns = NetworkNamespace.Create();
+        NetworkNamespace ns = NetworkNamespace.CreateWithUplink();
         var rig = new TransparentRig(ns, family);
         try
         {
