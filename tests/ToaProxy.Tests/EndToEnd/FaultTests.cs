@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using ToaProxy.Capture.Iptables;
 using ToaProxy.Testing;
 using ToaProxy.Tests.Admin;
+using ToaProxy.Tests.Reliability;
 using Xunit.Abstractions;
 
 namespace ToaProxy.Tests.EndToEnd;
@@ -105,7 +106,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         using UpstreamConnection conn = await proxy.Upstream.AcceptAsync(Step);
         (Socket writer, Socket reader) = clientIsSlow ? (conn.Socket, client) : (client, conn.Socket);
         int pid = proxy.Process.Process.Id;
-        long before = ProcessMemory.ResidentBytes(pid);
+        long before = ProcessFootprint.Read(pid).RssBytes;
 
         byte[] block = RandomNumberGenerator.GetBytes(Mebibyte);
         long sent = 0;
@@ -130,7 +131,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         long during = 0;
         for (int i = 0; i < 5; i++)
         {
-            during = Math.Max(during, ProcessMemory.ResidentBytes(pid));
+            during = Math.Max(during, ProcessFootprint.Read(pid).RssBytes);
             await Task.Delay(100);
         }
 
