@@ -16,11 +16,6 @@ namespace ToaProxy.Capture.AfPacket;
 /// socket and a wake eventfd. EAGAIN means the socket queue was empty at that instant and, the thread
 /// being the only reader, every packet queued before the pass began has been handed to the sink —
 /// which is exactly what a <see cref="WaitForDrainAsync"/> registered before the pass waits for.
-/// <para>Fast path: while the thread sits in poll() after such a pass (odd <see cref="_parkEpoch"/>),
-/// a caller that finds the socket queue empty and the epoch unchanged around that check knows every
-/// packet queued before its call was already handed to the sink, and returns at once: no wake-up,
-/// no thread switch. The thread leaves the parked epoch before its first receive, so a packet it has
-/// taken from the queue but not yet handed over can never pass for handled.</para>
 /// </remarks>
 public sealed class AfPacketCaptureBackend : ICaptureBackend
 {
@@ -39,7 +34,6 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
     private volatile Exception? _fault;
     private long _framesReceived;
     private long _readErrors;
-    private long _parkEpoch;
 
     public AfPacketCaptureBackend(AfPacketCaptureOptions options)
     {
@@ -89,12 +83,6 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
     public ValueTask WaitForDrainAsync(CancellationToken cancellationToken)
     {
         if (!_isRunning)
-        {
-            return ValueTask.CompletedTask;
-        }
-
-        long epoch = Volatile.Read(ref _parkEpoch);
-        if ((epoch & 1) == 1 && _socket!.QueuedBytes() == 0 && Volatile.Read(ref _parkEpoch) == epoch)
         {
             return ValueTask.CompletedTask;
         }
@@ -212,9 +200,7 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
 
                 fds[0].ReturnedEvents = 0;
                 fds[1].ReturnedEvents = 0;
-                Interlocked.Increment(ref _parkEpoch);
                 int ready = LinuxLibC.Poll(fds, 2, linkDown ? LinkDownCheckMilliseconds : -1);
-                Interlocked.Increment(ref _parkEpoch);
                 if (ready < 0 && Marshal.GetLastPInvokeError() is var pollErrno && pollErrno != LinuxLibC.EIntr)
                 {
                     throw RuntimeError("poll failed", pollErrno);

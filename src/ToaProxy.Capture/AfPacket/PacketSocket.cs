@@ -89,32 +89,6 @@ internal sealed unsafe class PacketSocket : IDisposable
         }
     }
 
-    /// <summary>
-    /// Length of the next queued packet, 0 when the receive queue is empty (SIOCINQ on a packet
-    /// socket); -1 when it cannot be told (closed), which callers must treat as "not empty".
-    /// </summary>
-    public int QueuedBytes()
-    {
-        bool referenced = false;
-        try
-        {
-            _handle.DangerousAddRef(ref referenced);
-            int queued = 0;
-            return LinuxLibC.Ioctl(_handle.Fd, LinuxLibC.SiocInq, &queued) == 0 ? queued : -1;
-        }
-        catch (ObjectDisposedException)
-        {
-            return -1;
-        }
-        finally
-        {
-            if (referenced)
-            {
-                _handle.DangerousRelease();
-            }
-        }
-    }
-
     public void Dispose()
     {
         ReadKernelDrops();

@@ -161,18 +161,15 @@ public sealed class FlowTable
         Func<CancellationToken, ValueTask>? barrier = DrainBarrier;
         if (barrier is not null && maxWait > TimeSpan.Zero)
         {
-            // Usually already passed (the capture was idle with nothing queued): then no timer, no task.
-            ValueTask drained = barrier(cancellationToken);
-            if (!drained.IsCompletedSuccessfully)
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(maxWait);
+            try
             {
-                try
-                {
-                    await drained.AsTask().WaitAsync(maxWait, cancellationToken).ConfigureAwait(false);
-                }
-                catch (TimeoutException)
-                {
-                    // The capture is behind by more than maxWait: answer with what is known now.
-                }
+                await barrier(deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The capture is behind by more than maxWait: answer with what is known now.
             }
         }
 

@@ -26,9 +26,6 @@ internal static unsafe partial class LinuxLibC
 
     public const int MsgDontWait = 0x40;
 
-    /// <summary>SIOCINQ (= FIONREAD): bytes of the next queued packet on a packet socket.</summary>
-    public const uint SiocInq = 0x541B;
-
     public const int EfdNonBlock = 0x800;
     public const int EfdCloExec = 0x80000;
 
@@ -55,9 +52,6 @@ internal static unsafe partial class LinuxLibC
 
     [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
     public static partial nint Recv(int fd, byte* buffer, nuint length, int flags);
-
-    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
-    public static partial int Ioctl(int fd, nuint request, int* value);
 
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     public static partial int Poll(PollFd* fds, nuint count, int timeoutMilliseconds);
