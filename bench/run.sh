@@ -99,7 +99,7 @@ if [ -z "$inside" ]; then
     echo "peers=$peers"
     echo "quick=$quick"
     echo "label=$label"
-    echo "command=bench/run.sh ${original_args[*]}"
+    echo "command=bench/run.sh $(printf '%q ' "${original_args[@]}")"
   } > "$work/environment"
   log "results in $work (namespace $ns)"
   ip netns exec "$ns" bash "${BASH_SOURCE[0]}" --inside "$work" "${original_args[@]}"

@@ -86,7 +86,8 @@ def section(work: str) -> str:
       "interleaved run.**")
     if env.get("baseline"):
         w("")
-        w(f"`toaproxy-base` is the build in `{env['baseline']}`, run as one more peer to measure a change "
+        shown = "artifacts/" + env["baseline"].split("/artifacts/", 1)[-1] if "/artifacts/" in env["baseline"] else env["baseline"]
+        w(f"`toaproxy-base` is the build in `{shown}`, run as one more peer to measure a change "
           "within the same interleaved run.")
     if env.get("toaproxy_env"):
         w("")
