@@ -32,7 +32,7 @@ internal static class CheckConfigCommand
         {
             var builder = new ConfigurationBuilder();
             ConfigurationLoader.AddSources(builder, configPath, overrides);
-            settings = SettingsCompiler.Compile(ConfigurationLoader.Bind(builder.Build()), errors);
+            settings = ConfigurationLoader.Compile(builder.Build(), errors);
         }
         catch (Exception e) when (e is FileNotFoundException or InvalidOperationException or FormatException or InvalidDataException)
         {

@@ -59,7 +59,7 @@ internal static class DemoCommand
         {
             var builder = new ConfigurationBuilder();
             ConfigurationLoader.AddSources(builder, configPath, []);
-            settings = SettingsCompiler.Compile(ConfigurationLoader.Bind(builder.Build()), errors);
+            settings = ConfigurationLoader.Compile(builder.Build(), errors);
         }
         catch (Exception e) when (e is FileNotFoundException or InvalidOperationException or FormatException or InvalidDataException)
         {

@@ -30,4 +30,12 @@ public static class ConfigurationLoader
         configuration.GetSection(ToaProxyOptions.SectionName).Bind(options);
         return options;
     }
+
+    /// <summary>Binds and compiles; unknown keys and wrong values all land in <paramref name="errors"/>, each naming its key.</summary>
+    public static ProxySettings? Compile(IConfiguration configuration, List<string> errors)
+    {
+        UnknownConfigurationKeys.Report(configuration, errors);
+        ProxySettings? settings = SettingsCompiler.Compile(Bind(configuration), errors);
+        return errors.Count == 0 ? settings : null;
+    }
 }

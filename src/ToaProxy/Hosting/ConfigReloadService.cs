@@ -158,7 +158,7 @@ public sealed partial class ConfigReloadService : IHostedService, IDisposable
         {
             var configuration = new ConfigurationManager();
             ConfigurationLoader.AddSources(configuration, _source.Path, [.. _source.Overrides]);
-            return SettingsCompiler.Compile(ConfigurationLoader.Bind(configuration), errors);
+            return ConfigurationLoader.Compile(configuration, errors);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException or InvalidOperationException)
         {

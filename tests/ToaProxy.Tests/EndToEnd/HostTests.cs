@@ -49,6 +49,7 @@ public sealed class HostTests : IDisposable
         JsonObject section = ProxyConfig.Create(8080, 8081);
         section["Listeners"]![0]!["Upstream"] = "127.0.0.1";
         section["Capture"]!["Backend"] = "ebpf";
+        section["Listeners"]![0]!["WithoutToaa"] = "reject";
         string config = WriteConfig(section);
 
         using ExternalProcess check = RunToExit("check-config", "--config", config);
@@ -57,6 +58,7 @@ public sealed class HostTests : IDisposable
         string errors = string.Join('\n', check.StandardError);
         Assert.Contains("ToaProxy:Listeners:0:Upstream: \"127.0.0.1\" has no port", errors);
         Assert.Contains("ToaProxy:Capture:Backend: \"ebpf\" is not a capture backend", errors);
+        Assert.Contains("ToaProxy:Listeners:0:WithoutToaa: unknown key", errors);
     }
 
     [Fact]
@@ -64,12 +66,14 @@ public sealed class HostTests : IDisposable
     {
         JsonObject section = ProxyConfig.Create(FreePort.Allocate(), 8081);
         section["Listeners"]![0]!["Upstream"] = "127.0.0.1";
+        section["Capture"]!["TrustedSource"] = new JsonArray("10.0.0.0/8");
         string config = WriteConfig(section);
 
         using ExternalProcess run = RunToExit("run", "--config", config);
 
         Assert.Equal(1, run.ExitCode);
         Assert.Contains(run.StandardError, l => l.Contains("ToaProxy:Listeners:0:Upstream: \"127.0.0.1\" has no port", StringComparison.Ordinal));
+        Assert.Contains(run.StandardError, l => l.Contains("ToaProxy:Capture:TrustedSource: unknown key", StringComparison.Ordinal));
     }
 
     [Fact]
