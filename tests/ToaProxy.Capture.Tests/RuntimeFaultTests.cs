@@ -1,11 +1,17 @@
 using System.Diagnostics;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using ToaProxy.Capture.Netlink;
+using ToaProxy.Capture.Nfqueue;
 using ToaProxy.Capture.Tests.Support;
 using ToaProxy.Testing;
 
 namespace ToaProxy.Capture.Tests;
 
-/// <summary>Removing the captured interface stops a backend with a fault instead of leaving it silently deaf.</summary>
-public sealed class RuntimeFaultTests
+/// <summary>A capture whose socket fails at runtime stops with a fault instead of leaving it silently deaf.</summary>
+public sealed partial class RuntimeFaultTests
 {
     [SkippableTheory]
     [InlineData(TestCaptureBackends.AfPacket)]
@@ -37,6 +43,33 @@ public sealed class RuntimeFaultTests
     }
 
     [SkippableFact]
+    public async Task NfqueueSocketErrorSetsFaultAndStops()
+    {
+        Requires.Root();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await using var backend = new NfqueueCaptureBackend(new NfqueueCaptureOptions { QueueNumber = KernelTestIds.NextQueue(), ManageRules = false });
+        await backend.StartAsync(new CollectingFrameSink(), timeout.Token);
+        Assert.True(backend.IsRunning);
+
+        // Nothing outside the process can break a bound netlink socket, so the test puts /dev/null
+        // over its descriptor: the next receive fails with ENOTSOCK, a real socket error.
+        using SafeFileHandle devNull = File.OpenHandle("/dev/null");
+        int fd = (int)NetlinkSocketOf(backend).Handle;
+        Assert.True(Dup2((int)devNull.DangerousGetHandle(), fd) == fd, $"dup2 failed: errno {Marshal.GetLastPInvokeError()}");
+
+        var waited = Stopwatch.StartNew();
+        while (backend.IsRunning && waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+
+        Assert.False(backend.IsRunning);
+        var fault = Assert.IsType<SocketException>(backend.Fault);
+        Assert.Equal(SocketError.NotSocket, fault.SocketErrorCode);
+        await backend.StopAsync(timeout.Token);
+    }
+
+    [SkippableFact]
     public async Task AfPacketSurvivesTheInterfaceGoingDownAndUp()
     {
         Requires.Root();
@@ -56,6 +89,22 @@ public sealed class RuntimeFaultTests
         Assert.Null(backend.Fault);
         Assert.True(backend.ReadStatistics().ReadErrors >= 1, "the ENETDOWN should be counted");
     }
+
+    // The fields are found by type, not name: backend -> NfqueueSocket -> NetlinkSocket -> Socket.
+    private static Socket NetlinkSocketOf(NfqueueCaptureBackend backend)
+    {
+        object queue = FieldOfType(backend, typeof(NfqueueSocket));
+        object netlink = FieldOfType(queue, typeof(NetlinkSocket));
+        return (Socket)FieldOfType(netlink, typeof(Socket));
+    }
+
+    private static object FieldOfType(object owner, Type type) =>
+        owner.GetType().GetFields(BindingFlags.Instance | BindingFlags.NonPublic)
+            .Single(f => f.FieldType == type).GetValue(owner)
+        ?? throw new InvalidOperationException($"{owner.GetType().Name} holds no {type.Name}");
+
+    [LibraryImport("libc", EntryPoint = "dup2", SetLastError = true)]
+    private static partial int Dup2(int oldFd, int newFd);
 
     private static void RunIp(string ip, params string[] arguments)
     {
