@@ -82,13 +82,16 @@ public sealed class ConfigReloadTests
         JsonObject good = Section(proxy);
         JsonObject bad = good.DeepClone().AsObject();
         bad["Listeners"]![0]!["Upstream"] = "127.0.0.1";
+        bad["Capture"]!["TrustedSource"] = new JsonArray("10.0.0.0/8");
         JsonObject restartOnly = good.DeepClone().AsObject();
         restartOnly["Capture"]!["MaxFlows"] = 1024;
 
         proxy.Process.RewriteConfig(bad);
         ReloadReport report = WaitForReloads(proxy, applied: 0, rejected: 1);
         Assert.Equal("rejected", report.LastResult);
-        Assert.Equal("ToaProxy:Listeners:0:Upstream: \"127.0.0.1\" has no port", Assert.Single(report.LastErrors));
+        Assert.Equal(2, report.LastErrors.Count);
+        Assert.StartsWith("ToaProxy:Capture:TrustedSource: unknown key", report.LastErrors[0], StringComparison.Ordinal);
+        Assert.Equal("ToaProxy:Listeners:0:Upstream: \"127.0.0.1\" has no port", report.LastErrors[1]);
         Assert.NotNull(proxy.Process.Process.WaitForOutputLine(l => l.Contains("Config reload (file)", StringComparison.Ordinal) && l.Contains("rejected", StringComparison.Ordinal), Step));
 
         proxy.Process.RewriteConfig(restartOnly);
@@ -115,6 +118,29 @@ public sealed class ConfigReloadTests
         string[] metrics = (await proxy.GetStringAsync("metrics")).Split('\n');
         Assert.Contains("toaproxy_config_reloads{result=\"applied\"} 1", metrics);
         Assert.Contains("toaproxy_config_reloads{result=\"rejected\"} 3", metrics);
+    }
+
+    [Fact]
+    public void An_http_listener_takes_a_new_toa_wait_live_but_a_new_upstream_only_at_restart()
+    {
+        using AdminProxy proxy = AdminProxy.Start(listener: l =>
+        {
+            l["Protocol"] = "http";
+            l["ToaWait"] = "2s";
+        });
+        JsonObject waitChanged = Section(proxy);
+        waitChanged["Listeners"]![0]!["ToaWait"] = "500ms";
+        JsonObject upstreamChanged = waitChanged.DeepClone().AsObject();
+        upstreamChanged["Listeners"]![0]!["Upstream"] = $"127.0.0.1:{FreePort.Allocate()}";
+
+        proxy.Process.RewriteConfig(waitChanged);
+        WaitForReloads(proxy, applied: 1, rejected: 0);
+        proxy.Process.RewriteConfig(upstreamChanged);
+        ReloadReport report = WaitForReloads(proxy, applied: 1, rejected: 1);
+
+        Assert.Equal(
+            "ToaProxy:Listeners:0: an http listener's Upstream, ConnectTimeout, IdleTimeout, MaxConnections and Http section take a restart",
+            Assert.Single(report.LastErrors));
     }
 
     [Fact]
