@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -209,6 +210,8 @@ public sealed partial class ProxyListener : IAsyncDisposable
         try
         {
             client.NoDelay = true;
+            // Non-blocking for the synchronous first attempt of every send (DuplexRelay.SendAllAsync); async calls are unaffected.
+            client.Blocking = false;
             var peer = (IPEndPoint)client.RemoteEndPoint!;
             var local = (IPEndPoint)client.LocalEndPoint!;
             FlowResolution resolution = await runtime.Resolver.WaitForFlowAsync(peer, local, _closing.Token).ConfigureAwait(false);
@@ -230,6 +233,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
                 return;
             }
 
+            upstream.Blocking = false;
             live.AttachUpstream(upstream);
 
             if (transparent)
@@ -241,9 +245,17 @@ public sealed partial class ProxyListener : IAsyncDisposable
             }
             else
             {
-                byte[] header = new byte[ProxyHeaderComposer.MaxLength];
-                int headerLength = ProxyHeaderComposer.Compose(header, settings, plan);
-                await upstream.SendAsync(header.AsMemory(0, headerLength), SocketFlags.None, _closing.Token).ConfigureAwait(false);
+                // Pooled: a header array per connection would stay referenced by this method's state for the connection's life.
+                byte[] header = ArrayPool<byte>.Shared.Rent(ProxyHeaderComposer.MaxLength);
+                try
+                {
+                    int headerLength = ProxyHeaderComposer.Compose(header, settings, plan);
+                    await DuplexRelay.SendAllAsync(upstream, header.AsMemory(0, headerLength), _closing.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(header);
+                }
                 if (_logger.IsEnabled(LogLevel.Debug))
                 {
                     // Guarded: the client text would otherwise be formatted for every connection.
