@@ -9,6 +9,8 @@
 #            --baseline DIR: also run the toaproxy published in DIR as peer "toaproxy-base", to measure
 #            a change before -> after within one interleaved run
 #            --toaproxy-env "NAME=VALUE ...": environment for the toaproxy peer only (runtime knobs)
+#            --workloads "idle ...": only these of keepalive latency connections bulk idle (with --no-doc)
+#            --idle N: hold N idle connections in workload 5
 #
 # Everything runs inside a network namespace the script creates (its own loopback, iptables rules
 # and sysctls), as root. Each step is bounded in time; processes and the namespace are removed on exit.
@@ -20,6 +22,7 @@ here="$repo/bench/relay"
 rounds=3 duration=10 bulk_mib=1024 idle_count=10000 verify_count=3000 warmup=5
 peers="direct toaproxy haproxy nginx-stream"
 quick=0 publish=1 write_doc=1 label="" inside="" baseline="" toaproxy_env=""
+workloads="keepalive latency connections bulk idle"
 original_args=("$@")
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -32,8 +35,10 @@ while [ $# -gt 0 ]; do
     --label) label="$2"; shift ;;
     --baseline) baseline="$(cd "$2" && pwd)"; shift ;;
     --toaproxy-env) toaproxy_env="$2"; shift ;;
+    --workloads) workloads="$2"; shift ;;
+    --idle) idle_count="$2"; shift ;;
     --inside) inside="$2"; shift ;;
-    -h|--help) sed -n 2,11p "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n 2,13p "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -409,7 +414,7 @@ for peer in $peers; do
 done
 
 for round in $(seq 1 "$rounds"); do
-  for workload in keepalive latency connections bulk idle; do
+  for workload in $workloads; do
     for peer in $peers; do
       log "round $round/$rounds: $workload $peer"
       "$workload" "$peer" "$round"

@@ -49,6 +49,27 @@ internal sealed class DuplexRelay
         }
     }
 
+    /// <summary>
+    /// Sends all of <paramref name="data"/> on a socket in non-blocking mode: first as a plain send(2)
+    /// from this thread, which takes everything unless the peer's window or the socket buffer is
+    /// full, and only the rest through SendAsync. A socket that never has to wait for buffer space
+    /// then never gets the runtime's cached send event args (a few hundred bytes per socket, held for
+    /// its lifetime), which is most of what an idle keep-alive connection would keep.
+    /// </summary>
+    public static async ValueTask SendAllAsync(Socket destination, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        int sent = destination.Send(data.Span, SocketFlags.None, out SocketError error);
+        if (error is not (SocketError.Success or SocketError.WouldBlock))
+        {
+            throw new SocketException((int)error);
+        }
+
+        while (sent < data.Length)
+        {
+            sent += await destination.SendAsync(data[sent..], SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     private async Task<RelayEnd> CopyAsync(Socket source, Socket destination, bool fromClientSide)
     {
         byte[]? buffer = null;
@@ -73,10 +94,7 @@ internal sealed class DuplexRelay
                 Volatile.Write(ref _lastActivity, Environment.TickCount64);
                 Interlocked.Add(ref fromClientSide ? ref _counters.BytesFromClient : ref _counters.BytesFromUpstream, received);
                 sending = true;
-                for (int sent = 0; sent < received;)
-                {
-                    sent += await destination.SendAsync(buffer.AsMemory(sent, received - sent), SocketFlags.None).ConfigureAwait(false);
-                }
+                await SendAllAsync(destination, buffer.AsMemory(0, received)).ConfigureAwait(false);
 
                 sending = false;
                 if (received < buffer.Length)

@@ -19,6 +19,8 @@ internal sealed class LiveConnection(Socket client)
 
     public bool IsAborted => Volatile.Read(ref _aborted) != 0;
 
+    public Socket? Upstream => Volatile.Read(ref _upstream);
+
     public void AttachUpstream(Socket upstream) => Volatile.Write(ref _upstream, upstream);
 
     public void AttachRelay(DuplexRelay relay) => Volatile.Write(ref _relay, relay);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -200,85 +201,107 @@ public sealed partial class ProxyListener : IAsyncDisposable
     {
         // One connection runs on one version of the settings, even if a reload lands meanwhile.
         ListenerRuntime runtime = _runtime;
-        ListenerSettings settings = runtime.Settings;
         Interlocked.Increment(ref Counters.Active);
-        Socket? upstream = null;
         long id = _registry.NextId();
         var live = new LiveConnection(client);
-        _registry.Add(id, live, settings.IdleTimeout, Counters);
+        _registry.Add(id, live, runtime.Settings.IdleTimeout, Counters);
         try
         {
-            client.NoDelay = true;
-            var peer = (IPEndPoint)client.RemoteEndPoint!;
-            var local = (IPEndPoint)client.LocalEndPoint!;
-            FlowResolution resolution = await runtime.Resolver.WaitForFlowAsync(peer, local, _closing.Token).ConfigureAwait(false);
-
-            bool transparent = settings.Protocol == ProxyProtocolVersion.Transparent;
-            HeaderPlan plan = default;
-            IPEndPoint? source = null;
-            if (transparent ? !runtime.TransparentSources.TryChoose(resolution, peer, out source) : !runtime.Resolver.TryPlanHeader(resolution, peer, local, id, out plan))
+            // Set-up is its own method so its state (endpoints, resolution, header plan) is freed once
+            // relaying starts: this frame lives as long as the connection, idle or not.
+            DuplexRelay? relay = await SetUpAsync(client, live, id, runtime).ConfigureAwait(false);
+            if (relay is not null)
             {
-                LogRejected(settings.Name, id, peer, resolution.Status);
-                SocketAbort.Reset(client);
-                return;
+                await relay.RunAsync().ConfigureAwait(false);
             }
-
-            upstream = await ConnectUpstreamAsync(settings, source).ConfigureAwait(false);
-            if (upstream is null)
-            {
-                SocketAbort.Reset(client);
-                return;
-            }
-
-            live.AttachUpstream(upstream);
-
-            if (transparent)
-            {
-                if (_logger.IsEnabled(LogLevel.Debug))
-                {
-                    LogRelaying(settings.Name, id, peer, $"{upstream.LocalEndPoint} (transparent)", resolution.Status);
-                }
-            }
-            else
-            {
-                byte[] header = new byte[ProxyHeaderComposer.MaxLength];
-                int headerLength = ProxyHeaderComposer.Compose(header, settings, plan);
-                await upstream.SendAsync(header.AsMemory(0, headerLength), SocketFlags.None, _closing.Token).ConfigureAwait(false);
-                if (_logger.IsEnabled(LogLevel.Debug))
-                {
-                    // Guarded: the client text would otherwise be formatted for every connection.
-                    LogRelaying(settings.Name, id, peer, plan.IsLocal ? "LOCAL" : FormatEndpoint(plan.Source, plan.SourcePort), resolution.Status);
-                }
-            }
-
-            var relay = new DuplexRelay(client, upstream, Counters);
-            live.AttachRelay(relay);
-            if (live.IsAborted)
-            {
-                // Aborted (shutdown deadline) while setting up: end here rather than relay on closed sockets.
-                relay.Abort();
-            }
-
-            await relay.RunAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
         {
-            LogConnectionEnded(settings.Name, id, e.Message);
+            LogConnectionEnded(runtime.Settings.Name, id, e.Message);
             SocketAbort.Reset(client);
         }
         catch (Exception e)
         {
-            LogConnectionFailed(e, settings.Name, id);
+            LogConnectionFailed(e, runtime.Settings.Name, id);
             SocketAbort.Reset(client);
         }
         finally
         {
             _registry.Remove(id);
             client.Dispose();
-            upstream?.Dispose();
+            live.Upstream?.Dispose();
             Interlocked.Decrement(ref Counters.Active);
             Interlocked.Decrement(ref _pending);
         }
+    }
+
+    /// <summary>Resolves the real client, connects upstream and sends the header; null when the connection was refused (and reset).</summary>
+    private async Task<DuplexRelay?> SetUpAsync(Socket client, LiveConnection live, long id, ListenerRuntime runtime)
+    {
+        ListenerSettings settings = runtime.Settings;
+        client.NoDelay = true;
+        // Non-blocking for the synchronous first attempt of every send (DuplexRelay.SendAllAsync); async calls are unaffected.
+        client.Blocking = false;
+        var peer = (IPEndPoint)client.RemoteEndPoint!;
+        var local = (IPEndPoint)client.LocalEndPoint!;
+        FlowResolution resolution = await runtime.Resolver.WaitForFlowAsync(peer, local, _closing.Token).ConfigureAwait(false);
+
+        bool transparent = settings.Protocol == ProxyProtocolVersion.Transparent;
+        HeaderPlan plan = default;
+        IPEndPoint? source = null;
+        if (transparent ? !runtime.TransparentSources.TryChoose(resolution, peer, out source) : !runtime.Resolver.TryPlanHeader(resolution, peer, local, id, out plan))
+        {
+            LogRejected(settings.Name, id, peer, resolution.Status);
+            SocketAbort.Reset(client);
+            return null;
+        }
+
+        Socket? upstream = await ConnectUpstreamAsync(settings, source).ConfigureAwait(false);
+        if (upstream is null)
+        {
+            SocketAbort.Reset(client);
+            return null;
+        }
+
+        upstream.Blocking = false;
+        live.AttachUpstream(upstream);
+
+        if (transparent)
+        {
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                LogRelaying(settings.Name, id, peer, $"{upstream.LocalEndPoint} (transparent)", resolution.Status);
+            }
+        }
+        else
+        {
+            byte[] header = ArrayPool<byte>.Shared.Rent(ProxyHeaderComposer.MaxLength);
+            try
+            {
+                int headerLength = ProxyHeaderComposer.Compose(header, settings, plan);
+                await DuplexRelay.SendAllAsync(upstream, header.AsMemory(0, headerLength), _closing.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(header);
+            }
+
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                // Guarded: the client text would otherwise be formatted for every connection.
+                LogRelaying(settings.Name, id, peer, plan.IsLocal ? "LOCAL" : FormatEndpoint(plan.Source, plan.SourcePort), resolution.Status);
+            }
+        }
+
+        var relay = new DuplexRelay(client, upstream, Counters);
+        live.AttachRelay(relay);
+        if (live.IsAborted)
+        {
+            // Aborted (shutdown deadline) while setting up: end here rather than relay on closed sockets.
+            relay.Abort();
+        }
+
+        return relay;
     }
 
     /// <param name="transparentSource">The real client to connect from, or null for the proxy's own address.</param>
