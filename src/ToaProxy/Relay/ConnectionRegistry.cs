@@ -8,7 +8,7 @@ namespace ToaProxy.Relay;
 /// </summary>
 public sealed class ConnectionRegistry : IDisposable
 {
-    private readonly ConcurrentDictionary<long, Entry> _live = new();
+    private readonly ConcurrentDictionary<long, LiveConnection> _live = new();
     private readonly Timer _idleScan;
     private long _nextId;
     private TaskCompletionSource? _emptied;
@@ -22,8 +22,7 @@ public sealed class ConnectionRegistry : IDisposable
 
     public long NextId() => Interlocked.Increment(ref _nextId);
 
-    internal void Add(long id, LiveConnection connection, TimeSpan idleTimeout, ListenerCounters counters) =>
-        _live[id] = new Entry(connection, (long)idleTimeout.TotalMilliseconds, counters);
+    internal void Add(LiveConnection connection) => _live[connection.Id] = connection;
 
     internal void Remove(long id)
     {
@@ -45,9 +44,9 @@ public sealed class ConnectionRegistry : IDisposable
         }
 
         int aborted = 0;
-        foreach (Entry entry in _live.Values)
+        foreach (LiveConnection connection in _live.Values)
         {
-            entry.Connection.Abort();
+            connection.Abort();
             aborted++;
         }
 
@@ -59,15 +58,13 @@ public sealed class ConnectionRegistry : IDisposable
     private void ScanIdle()
     {
         long now = Environment.TickCount64;
-        foreach (Entry entry in _live.Values)
+        foreach (LiveConnection connection in _live.Values)
         {
-            if (now - entry.Connection.LastActivity > entry.IdleTimeoutMs && !entry.Connection.IsAborted)
+            if (now - connection.LastActivity > connection.IdleTimeoutMs && !connection.IsAborted)
             {
-                Interlocked.Increment(ref entry.Counters.IdleTimeouts);
-                entry.Connection.Abort();
+                Interlocked.Increment(ref connection.Counters.IdleTimeouts);
+                connection.Abort();
             }
         }
     }
-
-    private sealed record Entry(LiveConnection Connection, long IdleTimeoutMs, ListenerCounters Counters);
 }

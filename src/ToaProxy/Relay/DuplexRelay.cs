@@ -10,43 +10,22 @@ namespace ToaProxy.Relay;
 /// receives into a buffer and sends it all before receiving again, so a slow reader stops its
 /// writer after one buffer (the kernel's socket buffers do the rest) and memory stays bounded.
 /// </summary>
-internal sealed class DuplexRelay
+internal static class DuplexRelay
 {
     // 64 KiB: what one loopback or LRO read can return, so bulk transfers take few syscalls; below the
     // large-object heap's 85,000 bytes should the pool ever run dry.
     private const int BufferSize = 64 * 1024;
 
-    private readonly Socket _client;
-    private readonly Socket _upstream;
-    private readonly ListenerCounters _counters;
-    private long _lastActivity = Environment.TickCount64;
-    private int _aborted;
-
-    public DuplexRelay(Socket client, Socket upstream, ListenerCounters counters)
+    /// <summary>
+    /// Starts both directions and returns; the direction that ends last calls <paramref name="closed"/>.
+    /// No task awaits the pair, so an idle connection keeps only its two loops, not a third frame
+    /// waiting on them.
+    /// </summary>
+    public static void Start(LiveConnection connection, Socket upstream, Action<LiveConnection> closed)
     {
-        _client = client;
-        _upstream = upstream;
-        _counters = counters;
-    }
-
-    /// <summary>Environment.TickCount64 of the last byte received from either side.</summary>
-    public long LastActivity => Volatile.Read(ref _lastActivity);
-
-    public async Task<(RelayEnd FromClient, RelayEnd FromUpstream)> RunAsync()
-    {
-        Task<RelayEnd> fromClient = CopyAsync(_client, _upstream, fromClientSide: true);
-        RelayEnd fromUpstream = await CopyAsync(_upstream, _client, fromClientSide: false).ConfigureAwait(false);
-        return (await fromClient.ConfigureAwait(false), fromUpstream);
-    }
-
-    /// <summary>Closes both sides with RST (idle timeout, shutdown deadline); the loops then end.</summary>
-    public void Abort()
-    {
-        if (Interlocked.Exchange(ref _aborted, 1) == 0)
-        {
-            SocketAbort.Reset(_client);
-            SocketAbort.Reset(_upstream);
-        }
+        connection.MarkActivity();
+        _ = CopyAsync(connection, connection.Client, upstream, fromClientSide: true, closed);
+        _ = CopyAsync(connection, upstream, connection.Client, fromClientSide: false, closed);
     }
 
     /// <summary>
@@ -70,8 +49,9 @@ internal sealed class DuplexRelay
         }
     }
 
-    private async Task<RelayEnd> CopyAsync(Socket source, Socket destination, bool fromClientSide)
+    private static async Task CopyAsync(LiveConnection connection, Socket source, Socket destination, bool fromClientSide, Action<LiveConnection> closed)
     {
+        ListenerCounters counters = connection.Counters;
         byte[]? buffer = null;
         bool sending = false;
         try
@@ -91,8 +71,8 @@ internal sealed class DuplexRelay
                     break;
                 }
 
-                Volatile.Write(ref _lastActivity, Environment.TickCount64);
-                Interlocked.Add(ref fromClientSide ? ref _counters.BytesFromClient : ref _counters.BytesFromUpstream, received);
+                connection.MarkActivity();
+                Interlocked.Add(ref fromClientSide ? ref counters.BytesFromClient : ref counters.BytesFromUpstream, received);
                 sending = true;
                 await SendAllAsync(destination, buffer.AsMemory(0, received)).ConfigureAwait(false);
 
@@ -107,25 +87,27 @@ internal sealed class DuplexRelay
 
             sending = true;
             destination.Shutdown(SocketShutdown.Send);
-            return RelayEnd.Fin;
         }
-        catch (SocketException e) when (!sending && e.SocketErrorCode == SocketError.ConnectionReset && Volatile.Read(ref _aborted) == 0)
+        catch (SocketException e) when (!sending && e.SocketErrorCode == SocketError.ConnectionReset && !connection.IsAborted)
         {
-            Interlocked.Increment(ref fromClientSide ? ref _counters.ClientResets : ref _counters.UpstreamResets);
+            Interlocked.Increment(ref fromClientSide ? ref counters.ClientResets : ref counters.UpstreamResets);
             SocketAbort.Reset(destination);
-            return RelayEnd.Reset;
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
         {
             // Aborted, or the destination failed: either way the destination gets an RST, not a clean FIN.
             SocketAbort.Reset(destination);
-            return RelayEnd.Aborted;
         }
         finally
         {
             if (buffer is not null)
             {
                 ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            if (connection.EndDirection())
+            {
+                closed(connection);
             }
         }
     }

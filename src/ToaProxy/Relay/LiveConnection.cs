@@ -3,19 +3,29 @@ using System.Net.Sockets;
 namespace ToaProxy.Relay;
 
 /// <summary>
-/// One accepted connection from accept to close, as the <see cref="ConnectionRegistry"/> sees it:
-/// registered before its real client is resolved, so a shutdown drain and the idle scan cover
-/// connections still being set up as well as those already relaying.
+/// One accepted connection from accept to close, as the <see cref="ConnectionRegistry"/> and the
+/// <see cref="DuplexRelay"/> loops see it: registered before its real client is resolved, so a
+/// shutdown drain and the idle scan cover connections still being set up as well as those already
+/// relaying. It is all the per-connection state an idle relayed connection keeps besides its two
+/// sockets and two copy loops, hence one object rather than several.
 /// </summary>
-internal sealed class LiveConnection(Socket client)
+internal sealed class LiveConnection(long id, Socket client, TimeSpan idleTimeout, ListenerCounters counters)
 {
-    private readonly long _acceptedAt = Environment.TickCount64;
     private Socket? _upstream;
-    private DuplexRelay? _relay;
+    private long _lastActivity = Environment.TickCount64;
     private int _aborted;
+    private int _openDirections = 2;
 
-    /// <summary>Environment.TickCount64 of the last byte relayed, or of the accept while setting up.</summary>
-    public long LastActivity => Volatile.Read(ref _relay)?.LastActivity ?? _acceptedAt;
+    public long Id { get; } = id;
+
+    public Socket Client { get; } = client;
+
+    public long IdleTimeoutMs { get; } = (long)idleTimeout.TotalMilliseconds;
+
+    public ListenerCounters Counters { get; } = counters;
+
+    /// <summary>Environment.TickCount64 of the last byte relayed, or of the accept or relay start while setting up.</summary>
+    public long LastActivity => Volatile.Read(ref _lastActivity);
 
     public bool IsAborted => Volatile.Read(ref _aborted) != 0;
 
@@ -23,7 +33,10 @@ internal sealed class LiveConnection(Socket client)
 
     public void AttachUpstream(Socket upstream) => Volatile.Write(ref _upstream, upstream);
 
-    public void AttachRelay(DuplexRelay relay) => Volatile.Write(ref _relay, relay);
+    public void MarkActivity() => Volatile.Write(ref _lastActivity, Environment.TickCount64);
+
+    /// <summary>Records that one relay direction has ended; true for the second, which then closes the connection.</summary>
+    public bool EndDirection() => Interlocked.Decrement(ref _openDirections) == 0;
 
     /// <summary>Resets both sides; whatever stage the connection is in then ends.</summary>
     public void Abort()
@@ -33,13 +46,7 @@ internal sealed class LiveConnection(Socket client)
             return;
         }
 
-        if (Volatile.Read(ref _relay) is DuplexRelay relay)
-        {
-            relay.Abort();
-            return;
-        }
-
-        SocketAbort.Reset(client);
+        SocketAbort.Reset(Client);
         if (Volatile.Read(ref _upstream) is Socket upstream)
         {
             SocketAbort.Reset(upstream);

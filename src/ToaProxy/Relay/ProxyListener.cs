@@ -33,6 +33,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
     private readonly CancellationTokenSource _closing = new();
     private readonly UpstreamFailureLog _upstreamFailures;
     private readonly ILoggerFactory _loggerFactory;
+    private readonly Action<LiveConnection> _closeConnection;
     private HttpForwardingHost? _http;
     private Task _httpStopping = Task.CompletedTask;
     private Socket? _listenSocket;
@@ -48,6 +49,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
         _logger = logger;
         _upstreamFailures = new UpstreamFailureLog(logger, settings.Name);
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _closeConnection = Close;
         _runtime = CreateRuntime(settings);
     }
 
@@ -202,42 +204,47 @@ public sealed partial class ProxyListener : IAsyncDisposable
         // One connection runs on one version of the settings, even if a reload lands meanwhile.
         ListenerRuntime runtime = _runtime;
         Interlocked.Increment(ref Counters.Active);
-        long id = _registry.NextId();
-        var live = new LiveConnection(client);
-        _registry.Add(id, live, runtime.Settings.IdleTimeout, Counters);
+        var live = new LiveConnection(_registry.NextId(), client, runtime.Settings.IdleTimeout, Counters);
+        _registry.Add(live);
+        Socket? upstream = null;
         try
         {
-            // Set-up is its own method so its state (endpoints, resolution, header plan) is freed once
-            // relaying starts: this frame lives as long as the connection, idle or not.
-            DuplexRelay? relay = await SetUpAsync(client, live, id, runtime).ConfigureAwait(false);
-            if (relay is not null)
-            {
-                await relay.RunAsync().ConfigureAwait(false);
-            }
+            upstream = await SetUpAsync(client, live, runtime).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
         {
-            LogConnectionEnded(runtime.Settings.Name, id, e.Message);
+            LogConnectionEnded(runtime.Settings.Name, live.Id, e.Message);
             SocketAbort.Reset(client);
         }
         catch (Exception e)
         {
-            LogConnectionFailed(e, runtime.Settings.Name, id);
+            LogConnectionFailed(e, runtime.Settings.Name, live.Id);
             SocketAbort.Reset(client);
         }
-        finally
+
+        if (upstream is null)
         {
-            _registry.Remove(id);
-            client.Dispose();
-            live.Upstream?.Dispose();
-            Interlocked.Decrement(ref Counters.Active);
-            Interlocked.Decrement(ref _pending);
+            Close(live);
+            return;
         }
+
+        // This method ends here, so an idle connection keeps no frame of it; the relay closes the connection.
+        DuplexRelay.Start(live, upstream, _closeConnection);
     }
 
-    /// <summary>Resolves the real client, connects upstream and sends the header; null when the connection was refused (and reset).</summary>
-    private async Task<DuplexRelay?> SetUpAsync(Socket client, LiveConnection live, long id, ListenerRuntime runtime)
+    private void Close(LiveConnection live)
     {
+        _registry.Remove(live.Id);
+        live.Client.Dispose();
+        live.Upstream?.Dispose();
+        Interlocked.Decrement(ref Counters.Active);
+        Interlocked.Decrement(ref _pending);
+    }
+
+    /// <summary>Resolves the real client, connects upstream and sends the header; returns the upstream socket, or null when the connection was refused (and reset).</summary>
+    private async Task<Socket?> SetUpAsync(Socket client, LiveConnection live, ListenerRuntime runtime)
+    {
+        long id = live.Id;
         ListenerSettings settings = runtime.Settings;
         client.NoDelay = true;
         // Non-blocking for the synchronous first attempt of every send (DuplexRelay.SendAllAsync); async calls are unaffected.
@@ -293,15 +300,14 @@ public sealed partial class ProxyListener : IAsyncDisposable
             }
         }
 
-        var relay = new DuplexRelay(client, upstream, Counters);
-        live.AttachRelay(relay);
         if (live.IsAborted)
         {
-            // Aborted (shutdown deadline) while setting up: end here rather than relay on closed sockets.
-            relay.Abort();
+            // Aborted (shutdown deadline) while setting up, maybe before the upstream was attached: the
+            // relay loops then end at once on the reset sockets.
+            SocketAbort.Reset(upstream);
         }
 
-        return relay;
+        return upstream;
     }
 
     /// <param name="transparentSource">The real client to connect from, or null for the proxy's own address.</param>
