@@ -19,13 +19,14 @@ internal static class DuplexRelay
     /// <summary>
     /// Starts both directions and returns; the direction that ends last calls <paramref name="closed"/>.
     /// No task awaits the pair, so an idle connection keeps only its two loops, not a third frame
-    /// waiting on them.
+    /// waiting on them; an exception no socket error explains is therefore handed to
+    /// <paramref name="failed"/> (the connection is reset), never lost in an unobserved task.
     /// </summary>
-    public static void Start(LiveConnection connection, Socket upstream, Action<LiveConnection> closed)
+    public static void Start(LiveConnection connection, Socket upstream, Action<LiveConnection> closed, Action<LiveConnection, Exception> failed)
     {
         connection.MarkActivity();
-        _ = CopyAsync(connection, connection.Client, upstream, fromClientSide: true, closed);
-        _ = CopyAsync(connection, upstream, connection.Client, fromClientSide: false, closed);
+        _ = CopyAsync(connection, connection.Client, upstream, fromClientSide: true, closed, failed);
+        _ = CopyAsync(connection, upstream, connection.Client, fromClientSide: false, closed, failed);
     }
 
     /// <summary>
@@ -49,7 +50,8 @@ internal static class DuplexRelay
         }
     }
 
-    private static async Task CopyAsync(LiveConnection connection, Socket source, Socket destination, bool fromClientSide, Action<LiveConnection> closed)
+    private static async Task CopyAsync(
+        LiveConnection connection, Socket source, Socket destination, bool fromClientSide, Action<LiveConnection> closed, Action<LiveConnection, Exception> failed)
     {
         ListenerCounters counters = connection.Counters;
         byte[]? buffer = null;
@@ -97,6 +99,12 @@ internal static class DuplexRelay
         {
             // Aborted, or the destination failed: either way the destination gets an RST, not a clean FIN.
             SocketAbort.Reset(destination);
+        }
+        catch (Exception e)
+        {
+            SocketAbort.Reset(destination);
+            SocketAbort.Reset(source);
+            failed(connection, e);
         }
         finally
         {

@@ -34,6 +34,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
     private readonly UpstreamFailureLog _upstreamFailures;
     private readonly ILoggerFactory _loggerFactory;
     private readonly Action<LiveConnection> _closeConnection;
+    private readonly Action<LiveConnection, Exception> _relayFailed;
     private HttpForwardingHost? _http;
     private Task _httpStopping = Task.CompletedTask;
     private Socket? _listenSocket;
@@ -50,6 +51,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
         _upstreamFailures = new UpstreamFailureLog(logger, settings.Name);
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _closeConnection = Close;
+        _relayFailed = (live, e) => LogConnectionFailed(e, Settings.Name, live.Id);
         _runtime = CreateRuntime(settings);
     }
 
@@ -229,7 +231,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
         }
 
         // This method ends here, so an idle connection keeps no frame of it; the relay closes the connection.
-        DuplexRelay.Start(live, upstream, _closeConnection);
+        DuplexRelay.Start(live, upstream, _closeConnection, _relayFailed);
     }
 
     private void Close(LiveConnection live)
