@@ -104,7 +104,8 @@ if [ -z "$inside" ]; then
     echo "peers=$peers"
     echo "quick=$quick"
     echo "label=$label"
-    echo "command=bench/run.sh $(printf '%q ' "${original_args[@]}")"
+    # printf with no arguments would still print one quoted empty word.
+    echo "command=bench/run.sh${original_args[*]:+ $(printf '%q ' "${original_args[@]}")}"
   } > "$work/environment"
   log "results in $work (namespace $ns)"
   ip netns exec "$ns" bash "${BASH_SOURCE[0]}" --inside "$work" "${original_args[@]}"
