@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using ToaProxy.Capture;
 
 namespace ToaProxy.Transparent;
 
@@ -8,32 +8,6 @@ public static class IpCommand
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Returns stdout; throws <see cref="InvalidOperationException"/> naming the command and its stderr.</summary>
-    public static string Run(IEnumerable<string> arguments)
-    {
-        // Services often run with a PATH lacking the sbin directories.
-        string executable = File.Exists("/usr/sbin/ip") ? "/usr/sbin/ip" : File.Exists("/sbin/ip") ? "/sbin/ip" : "ip";
-        var start = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        string commandLine = $"{executable} {string.Join(' ', start.ArgumentList)}";
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"'{commandLine}' did not start");
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(Timeout))
-        {
-            process.Kill();
-            throw new InvalidOperationException($"'{commandLine}' did not finish within {Timeout.TotalSeconds} s");
-        }
-
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"'{commandLine}' exited with {process.ExitCode}: {stderr.Result.Trim()}");
-        }
-
-        return stdout.Result;
-    }
+    public static string Run(IEnumerable<string> arguments) =>
+        SystemCommand.Run(SystemCommand.Find("ip"), arguments, Timeout, (message, cause) => new InvalidOperationException(message, cause));
 }
