@@ -201,8 +201,11 @@ nginx -e "$work/backend/error.log" -c "$work/backend/nginx.conf" -g 'daemon off;
 pids+=($!)
 
 # ---- toaproxy: afpacket capture on lo, trusting the emulated load balancer (loopback here)
+# Each config in a directory of its own: toaproxy watches its config's directory for reloads, and
+# this run's logs and results are written next to it all the time.
 toaproxy_config() { # peer
-  cat > "$work/$1.json" <<EOF
+  mkdir -p "$work/config-$1"
+  cat > "$work/config-$1/toaproxy.json" <<EOF
 {
   "ToaProxy": {
     "Capture": { "Backend": "afpacket", "Interface": "lo", "TrustedSources": [ "127.0.0.0/8" ] },
@@ -259,8 +262,8 @@ start_peer() {
   local peer=$1
   case "$peer" in
     direct) return 0 ;;
-    toaproxy) toaproxy_config "$peer"; env $toaproxy_env "$toaproxy" run --config "$work/$peer.json" >> "$work/$peer.log" 2>&1 & ;;
-    toaproxy-base) toaproxy_config "$peer"; "$baseline/toaproxy" run --config "$work/$peer.json" >> "$work/$peer.log" 2>&1 & ;;
+    toaproxy) toaproxy_config "$peer"; env $toaproxy_env "$toaproxy" run --config "$work/config-$peer/toaproxy.json" >> "$work/$peer.log" 2>&1 & ;;
+    toaproxy-base) toaproxy_config "$peer"; "$baseline/toaproxy" run --config "$work/config-$peer/toaproxy.json" >> "$work/$peer.log" 2>&1 & ;;
     haproxy) haproxy -db -f "$work/haproxy.cfg" >> "$work/haproxy.log" 2>&1 & ;;
     nginx-stream) nginx -e "$work/nginx-stream/error.log" -c "$work/nginx-stream/nginx.conf" -g 'daemon off;' & ;;
     *) log "unknown peer $peer"; exit 2 ;;
@@ -289,7 +292,7 @@ for peer in $peers; do start_peer "$peer"; done
 # The emulated load balancer inserts TOA 254/8 (client derived from the source port) into the SYN of
 # every connection to each peer's port, so every peer's connections take the same kernel path.
 for peer in $peers; do
-  "$toaproxy" emulate --port "${port[$peer]}" --kind 254 --derive --queue "${queue[$peer]}" > "$work/emulate-$peer.log" 2>&1 &
+  "$toaproxy" emulate --quiet --port "${port[$peer]}" --kind 254 --derive --queue "${queue[$peer]}" > "$work/emulate-$peer.log" 2>&1 &
   emulator_pids+=($!)
 done
 
@@ -362,10 +365,15 @@ latency() { # workload 2
   result "$round" "$peer" latency_p999_us "$(field p999_us "$line")"
 }
 
-connections() { # workload 3
-  local peer=$1 round=$2 line requests us
+connections() { # workload 3 (+ proxy CPU per thousand connections)
+  local peer=$1 round=$2 line requests us before after
+  before=$(cpu_ticks "$peer")
   line=$(run_wrk "$peer" "$round" close 64 "/conn?peer=$peer" -H 'Connection: close')
+  after=$(cpu_ticks "$peer")
   requests=$(field requests "$line"); us=$(field duration_us "$line")
+  if [ "$peer" != direct ] && [ "$requests" -gt 0 ] && [ "$after" -ge "$before" ]; then
+    result "$round" "$peer" cpu_ms_per_kconn "$(awk -v t=$((after - before)) -v hz="$hz" -v r="$requests" 'BEGIN {printf "%.1f", (t / hz) * 1e3 / (r / 1e3)}')"
+  fi
   result "$round" "$peer" conns_per_s "$(awk -v r="$requests" -v u="$us" 'BEGIN {printf "%.0f", r / (u / 1e6)}')"
   result "$round" "$peer" conn_requests "$requests"
   result "$round" "$peer" errors_close "$(( $(field connect_errors "$line") + $(field read_errors "$line") + $(field write_errors "$line") + $(field status_errors "$line") + $(field timeouts "$line") ))"

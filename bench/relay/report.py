@@ -25,6 +25,7 @@ METRICS = [
     ("idle_bytes_per_conn", "5. idle memory (bytes per connection)", "lower", 1.0, 0),
     ("idle_rss_mib", "5. proxy RSS holding the idle connections (MiB)", "lower", None, 1),
     ("cpu_s_per_mreq", "6. proxy CPU seconds per million requests (workload 1)", "lower", None, 2),
+    ("cpu_ms_per_kconn", "3. proxy CPU milliseconds per thousand new connections (workload 3)", "lower", None, 1),
 ]
 
 

@@ -27,7 +27,9 @@ public interface ICaptureBackend : IAsyncDisposable
     /// A barrier: completes once every packet that was queued to this backend (in the kernel socket
     /// buffer) when it was called has been handed to the sink. The kernel queues a connection's
     /// handshake ACK to packet sockets before accept() can return it, so after this barrier a flow
-    /// record still without TOA truly has none. Completes at once when the backend is not running.
+    /// record still without TOA truly has none. Completes at once when the backend is not running. A
+    /// backend may drain on the caller's thread and return it completed, which is the common case the
+    /// relay's hot path is built for (no timer is armed then).
     /// </summary>
     ValueTask WaitForDrainAsync(CancellationToken cancellationToken);
 

@@ -13,17 +13,32 @@ namespace ToaProxy.Capture.AfPacket;
 /// </summary>
 /// <remarks>
 /// The capture thread alternates a non-blocking receive pass (until EAGAIN) with poll() on the
-/// socket and a wake eventfd. EAGAIN means the socket queue was empty at that instant and, the thread
-/// being the only reader, every packet queued before the pass began has been handed to the sink —
-/// which is exactly what a <see cref="WaitForDrainAsync"/> registered before the pass waits for.
+/// socket and a wake eventfd. Every receive and the sink call that follows it happen under one gate,
+/// so EAGAIN seen under the gate means the socket queue was empty at that instant and every packet
+/// queued before was handed to the sink. <see cref="WaitForDrainAsync"/> uses that on the caller's
+/// thread: it takes the gate and receives until EAGAIN itself, so an accepted connection normally
+/// pays one recv(2) instead of waking the capture thread and waiting for a thread-pool continuation.
+/// Only when the queue holds more than a short pass (a SYN flood) does the caller wait for the capture
+/// thread's pass instead.
 /// </remarks>
 public sealed class AfPacketCaptureBackend : ICaptureBackend
 {
     /// <summary>While the bound link is down, how often to check whether it was removed.</summary>
     private const int LinkDownCheckMilliseconds = 200;
 
+    /// <summary>Frames received per hold of the receive gate, so a caller draining inline never waits long for it.</summary>
+    private const int FramesPerPass = 64;
+
     private readonly AfPacketCaptureOptions _options;
     private readonly DrainBarrier _drainBarrier = new();
+
+    // Guards every receive on the socket, the sink call for its frame and the frame buffer; see the remarks.
+    private readonly Lock _receiveGate = new();
+    private byte[]? _frame;
+    private int _socketFd = -1;
+    private bool _receiveClosed;
+    private bool _linkDown;
+    private int _receiveErrno;
     private readonly TaskCompletionSource _threadExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private PacketSocket? _socket;
     private WakeSignal? _wakeSignal;
@@ -60,6 +75,8 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
         _socket = PacketSocket.Open(_options.InterfaceName, program, _options.ReceiveBufferBytes);
         _wakeSignal = new WakeSignal();
         _sink = sink;
+        _frame = GC.AllocateArray<byte>(_options.SnapLength, pinned: true);
+        _socketFd = _socket.Handle.Fd;
         _isRunning = true;
         _thread = new Thread(RunCaptureThread) { IsBackground = true, Name = $"afpacket {_options.InterfaceName}" };
         _thread.Start();
@@ -82,7 +99,7 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
 
     public ValueTask WaitForDrainAsync(CancellationToken cancellationToken)
     {
-        if (!_isRunning)
+        if (!_isRunning || TryDrainInline())
         {
             return ValueTask.CompletedTask;
         }
@@ -122,6 +139,12 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
         finally
         {
             _isRunning = false;
+            lock (_receiveGate)
+            {
+                // No caller may receive on the descriptor once this thread's reference is released.
+                _receiveClosed = true;
+            }
+
             _drainBarrier.Close();
             if (socketReferenced)
             {
@@ -139,81 +162,142 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
 
     private unsafe void RunCaptureLoop(int socketFd, int wakeFd)
     {
-        var sink = _sink!;
-        byte[] buffer = GC.AllocateArray<byte>(_options.SnapLength, pinned: true);
         PollFd* fds = stackalloc PollFd[2];
         fds[0] = new PollFd { Fd = socketFd, Events = LinuxLibC.PollIn };
         fds[1] = new PollFd { Fd = wakeFd, Events = LinuxLibC.PollIn };
         bool wakePending = true;
-        bool linkDown = false;
 
-        fixed (byte* frame = buffer)
+        while (!_stopRequested)
         {
-            while (!_stopRequested)
+            // Only after poll saw it readable: a wake-up arriving later keeps the fd readable for the next poll.
+            if (wakePending)
             {
-                // Only after poll saw it readable: a wake-up arriving later keeps the fd readable for the next poll.
-                if (wakePending)
+                _wakeSignal!.Reset();
+            }
+
+            long barrierSnapshot = _drainBarrier.Snapshot();
+            bool linkDown;
+            while (true)
+            {
+                ReceiveOutcome outcome;
+                int errno;
+                lock (_receiveGate)
                 {
-                    _wakeSignal!.Reset();
+                    outcome = ReceiveFrames(FramesPerPass);
+                    linkDown = _linkDown;
+                    errno = _receiveErrno;
                 }
 
-                long barrierSnapshot = _drainBarrier.Snapshot();
-                while (!_stopRequested)
+                if (errno != 0)
                 {
-                    nint length = LinuxLibC.Recv(socketFd, frame, (nuint)buffer.Length, LinuxLibC.MsgDontWait);
-                    if (length >= 0)
-                    {
-                        linkDown = false;
-                        Interlocked.Increment(ref _framesReceived);
-                        sink.OnFrame(new Span<byte>(frame, (int)length), LinkType.RawIp, mayModify: false);
-                        continue;
-                    }
-
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == LinuxLibC.EAgain)
-                    {
-                        break;
-                    }
-
-                    if (errno == LinuxLibC.EIntr)
-                    {
-                        continue;
-                    }
-
-                    Interlocked.Increment(ref _readErrors);
-                    if (errno == LinuxLibC.ENetDown)
-                    {
-                        // Reported when the bound link goes down, both when it is only set down (the kernel
-                        // resumes delivery when it comes back up) and when it is deleted: tell them apart below.
-                        linkDown = true;
-                        continue;
-                    }
-
                     throw RuntimeError("receive failed", errno);
                 }
 
-                _drainBarrier.ReleaseThrough(barrierSnapshot);
-                if (linkDown && !BoundInterfaceExists())
+                if (outcome == ReceiveOutcome.Drained || _stopRequested)
                 {
-                    throw RuntimeError("the interface was removed", LinuxLibC.ENoDev);
+                    break;
+                }
+            }
+
+            _drainBarrier.ReleaseThrough(barrierSnapshot);
+            if (linkDown && !BoundInterfaceExists())
+            {
+                throw RuntimeError("the interface was removed", LinuxLibC.ENoDev);
+            }
+
+            fds[0].ReturnedEvents = 0;
+            fds[1].ReturnedEvents = 0;
+            int ready = LinuxLibC.Poll(fds, 2, linkDown ? LinkDownCheckMilliseconds : -1);
+            if (ready < 0 && Marshal.GetLastPInvokeError() is var pollErrno && pollErrno != LinuxLibC.EIntr)
+            {
+                throw RuntimeError("poll failed", pollErrno);
+            }
+
+            if (((fds[0].ReturnedEvents | fds[1].ReturnedEvents) & LinuxLibC.PollNval) != 0)
+            {
+                throw RuntimeError("poll reported a closed descriptor", LinuxLibC.EBadF);
+            }
+
+            wakePending = ready < 0 || (fds[1].ReturnedEvents & LinuxLibC.PollIn) != 0;
+        }
+    }
+
+    /// <summary>
+    /// The drain barrier on the caller's thread: true when a receive pass under the gate reached EAGAIN
+    /// (or the capture has stopped), so every packet queued before the call has been handed to the sink.
+    /// False when the queue holds more than one pass or receiving failed; the capture thread, woken for
+    /// a failure, then deals with both.
+    /// </summary>
+    private bool TryDrainInline()
+    {
+        ReceiveOutcome outcome;
+        lock (_receiveGate)
+        {
+            if (_receiveClosed)
+            {
+                return true;
+            }
+
+            outcome = ReceiveFrames(FramesPerPass);
+        }
+
+        if (outcome == ReceiveOutcome.Failed)
+        {
+            _wakeSignal!.Signal();
+        }
+
+        return outcome == ReceiveOutcome.Drained;
+    }
+
+    /// <summary>
+    /// Receives up to <paramref name="maxFrames"/> frames and hands each to the sink; called under the
+    /// gate. A receive error is left in <see cref="_receiveErrno"/> (ENETDOWN in <see cref="_linkDown"/>)
+    /// for the capture thread, which stops or watches the link.
+    /// </summary>
+    private unsafe ReceiveOutcome ReceiveFrames(int maxFrames)
+    {
+        byte[] buffer = _frame!;
+        fixed (byte* frame = buffer)
+        {
+            for (int received = 0; received < maxFrames;)
+            {
+                nint length = LinuxLibC.Recv(_socketFd, frame, (nuint)buffer.Length, LinuxLibC.MsgDontWait);
+                if (length >= 0)
+                {
+                    _linkDown = false;
+                    received++;
+                    Interlocked.Increment(ref _framesReceived);
+                    _sink!.OnFrame(new Span<byte>(frame, (int)length), LinkType.RawIp, mayModify: false);
+                    continue;
                 }
 
-                fds[0].ReturnedEvents = 0;
-                fds[1].ReturnedEvents = 0;
-                int ready = LinuxLibC.Poll(fds, 2, linkDown ? LinkDownCheckMilliseconds : -1);
-                if (ready < 0 && Marshal.GetLastPInvokeError() is var pollErrno && pollErrno != LinuxLibC.EIntr)
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == LinuxLibC.EAgain)
                 {
-                    throw RuntimeError("poll failed", pollErrno);
+                    return ReceiveOutcome.Drained;
                 }
 
-                if (((fds[0].ReturnedEvents | fds[1].ReturnedEvents) & LinuxLibC.PollNval) != 0)
+                if (errno == LinuxLibC.EIntr)
                 {
-                    throw RuntimeError("poll reported a closed descriptor", LinuxLibC.EBadF);
+                    continue;
                 }
 
-                wakePending = ready < 0 || (fds[1].ReturnedEvents & LinuxLibC.PollIn) != 0;
+                Interlocked.Increment(ref _readErrors);
+                if (errno == LinuxLibC.ENetDown)
+                {
+                    // Reported when the bound link goes down, both when it is only set down (the kernel
+                    // resumes delivery when it comes back up) and when it is deleted: the capture thread
+                    // tells them apart.
+                    _linkDown = true;
+                    continue;
+                }
+
+                _receiveErrno = errno;
+                return ReceiveOutcome.Failed;
             }
         }
+
+        return ReceiveOutcome.MoreQueued;
     }
 
     private bool BoundInterfaceExists() =>
@@ -223,5 +307,17 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
     {
         var os = new Win32Exception(errno);
         return new IOException($"AF_PACKET capture on interface '{_options.InterfaceName}' stopped: {what}: {os.Message} (errno {errno}).", os);
+    }
+
+    private enum ReceiveOutcome
+    {
+        /// <summary>EAGAIN: the queue was empty.</summary>
+        Drained,
+
+        /// <summary>The frame budget was spent with more possibly queued.</summary>
+        MoreQueued,
+
+        /// <summary>A receive error other than ENETDOWN; the errno is kept for the capture thread.</summary>
+        Failed,
     }
 }

@@ -161,15 +161,18 @@ public sealed class FlowTable
         Func<CancellationToken, ValueTask>? barrier = DrainBarrier;
         if (barrier is not null && maxWait > TimeSpan.Zero)
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(maxWait);
-            try
+            // Usually complete on return (the capture drained inline): no timer is armed for that case.
+            ValueTask drained = barrier(cancellationToken);
+            if (!drained.IsCompletedSuccessfully)
             {
-                await barrier(deadline.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                // The capture is behind by more than maxWait: answer with what is known now.
+                try
+                {
+                    await drained.AsTask().WaitAsync(maxWait, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // The capture is behind by more than maxWait: answer with what is known now.
+                }
             }
         }
 

@@ -25,9 +25,10 @@ internal static class EmulateCommand
         var on = new Option<string>("--on") { Description = "Packets that get the option: syn, ack-data (handshake ACK and first data) or all.", DefaultValueFactory = _ => "syn" };
         var queue = new Option<int>("--queue") { Description = "NFQUEUE number; must differ from a running nfqueue capture's.", DefaultValueFactory = _ => DefaultQueue };
         var duration = new Option<string?>("--duration") { Description = "Stop after this long (e.g. 30s); without it run until Ctrl-C or SIGTERM." };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the start and stop lines, not a line per rewritten connection (load tests)." };
         var command = new Command("emulate", "Act as a TOA-inserting load balancer for connections from this host to a port (needs root / CAP_NET_ADMIN).")
         {
-            port, kind, client, derive, on, queue, duration,
+            port, kind, client, derive, on, queue, duration, quiet,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -36,7 +37,7 @@ internal static class EmulateCommand
             return await RunAsync(
                 new EmulateRequest(
                     parse.GetValue(port), parse.GetValue(kind)!, parse.GetValue(client), parse.GetValue(derive),
-                    parse.GetValue(on)!, parse.GetValue(queue), parse.GetValue(duration)),
+                    parse.GetValue(on)!, parse.GetValue(queue), parse.GetValue(duration), parse.GetValue(quiet)),
                 Console.Out,
                 Console.Error,
                 stop.Token).ConfigureAwait(false);
@@ -54,7 +55,7 @@ internal static class EmulateCommand
         }
 
         string tag = $"emulate-{request.Port}";
-        var log = new RewrittenConnectionLog(option!.Kind, option.Length);
+        var log = new RewrittenConnectionLog(option!.Kind, option.Length, printEach: !request.Quiet);
         Task printing = log.PrintAsync(output);
         int exitCode = 0;
         try

@@ -5,8 +5,9 @@ using ToaProxy.Protocol;
 namespace ToaProxy.Emulation;
 
 /// <summary>
-/// One line per connection the emulator rewrote. Reported from the NFQUEUE thread, so reporting only
-/// queues the line: a slow terminal must never hold a packet's verdict back.
+/// One line per connection the emulator rewrote (or only their count, for load tests). Reported from
+/// the NFQUEUE thread, so reporting only queues the line: a slow terminal must never hold a packet's
+/// verdict back.
 /// </summary>
 internal sealed class RewrittenConnectionLog
 {
@@ -18,12 +19,14 @@ internal sealed class RewrittenConnectionLog
     private readonly Channel<string> _lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
     private readonly byte _kind;
     private readonly byte _length;
+    private readonly bool _printEach;
     private long _connections;
 
-    public RewrittenConnectionLog(byte kind, byte length)
+    public RewrittenConnectionLog(byte kind, byte length, bool printEach = true)
     {
         _kind = kind;
         _length = length;
+        _printEach = printEach;
     }
 
     public long Connections => Interlocked.Read(ref _connections);
@@ -44,6 +47,11 @@ internal sealed class RewrittenConnectionLog
         }
 
         Interlocked.Increment(ref _connections);
+        if (!_printEach)
+        {
+            return;
+        }
+
         string clientText = client.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{client}]:{port}" : $"{client}:{port}";
         _lines.Writer.TryWrite($"emulate: {flow.ToString().Replace("->", " -> ", StringComparison.Ordinal)}  TOA {_kind}/{_length} client {clientText}");
     }

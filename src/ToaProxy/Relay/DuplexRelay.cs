@@ -14,7 +14,7 @@ internal static class DuplexRelay
 {
     // 64 KiB: what one loopback or LRO read can return, so bulk transfers take few syscalls; below the
     // large-object heap's 85,000 bytes should the pool ever run dry.
-    private const int BufferSize = 64 * 1024;
+    public const int BufferSize = 64 * 1024;
 
     /// <summary>
     /// Starts both directions and returns; the direction that ends last calls <paramref name="closed"/>.
@@ -48,6 +48,22 @@ internal static class DuplexRelay
         {
             sent += await destination.SendAsync(data[sent..], SocketFlags.None, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// What <paramref name="source"/> (in non-blocking mode) has queued, up to the span's length,
+    /// without waiting: 0 when nothing is queued or the peer has sent its FIN (the copy loop then
+    /// sees the FIN itself). Throws on a socket error such as a reset.
+    /// </summary>
+    public static int ReceiveAvailable(Socket source, Span<byte> destination)
+    {
+        int received = source.Receive(destination, SocketFlags.None, out SocketError error);
+        return error switch
+        {
+            SocketError.Success => received,
+            SocketError.WouldBlock => 0,
+            _ => throw new SocketException((int)error),
+        };
     }
 
     private static async Task CopyAsync(
@@ -88,7 +104,13 @@ internal static class DuplexRelay
             }
 
             sending = true;
-            destination.Shutdown(SocketShutdown.Send);
+            if (!connection.OtherDirectionEnded)
+            {
+                destination.Shutdown(SocketShutdown.Send);
+            }
+
+            // Otherwise this loop's end closes both sockets at once, and close(2) sends the same FIN
+            // after any data still queued (the destination has nothing unread: its own loop read to the end).
         }
         catch (SocketException e) when (!sending && e.SocketErrorCode == SocketError.ConnectionReset && !connection.IsAborted)
         {

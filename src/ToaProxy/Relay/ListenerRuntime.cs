@@ -1,3 +1,4 @@
+using System.Net;
 using ToaProxy.Configuration;
 
 namespace ToaProxy.Relay;
@@ -6,4 +7,9 @@ namespace ToaProxy.Relay;
 /// One version of a listener's settings with what is built from them. A reload swaps the whole of
 /// it at once, so a connection uses one version from accept to close.
 /// </summary>
-internal sealed record ListenerRuntime(ListenerSettings Settings, RealClientResolver Resolver, TransparentSourceChooser TransparentSources);
+internal sealed record ListenerRuntime(ListenerSettings Settings, RealClientResolver Resolver, TransparentSourceChooser TransparentSources)
+{
+    /// <summary>False for a wildcard Listen (0.0.0.0, [::]), whose connections' local address must be asked for.</summary>
+    public bool ListensOnOneAddress { get; } =
+        !Settings.Listen.Address.Equals(IPAddress.Any) && !Settings.Listen.Address.Equals(IPAddress.IPv6Any);
+}

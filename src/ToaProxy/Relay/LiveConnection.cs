@@ -35,6 +35,9 @@ internal sealed class LiveConnection(long id, Socket client, TimeSpan idleTimeou
 
     public void MarkActivity() => Volatile.Write(ref _lastActivity, Environment.TickCount64);
 
+    /// <summary>True, seen from a direction that is still running, when the other one has ended.</summary>
+    public bool OtherDirectionEnded => Volatile.Read(ref _openDirections) == 1;
+
     /// <summary>Records that one relay direction has ended; true for the second, which then closes the connection.</summary>
     public bool EndDirection() => Interlocked.Decrement(ref _openDirections) == 0;
 

@@ -216,12 +216,12 @@ public sealed partial class ProxyListener : IAsyncDisposable
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
         {
             LogConnectionEnded(runtime.Settings.Name, live.Id, e.Message);
-            SocketAbort.Reset(client);
+            ResetBoth(live);
         }
         catch (Exception e)
         {
             LogConnectionFailed(e, runtime.Settings.Name, live.Id);
-            SocketAbort.Reset(client);
+            ResetBoth(live);
         }
 
         if (upstream is null)
@@ -232,6 +232,16 @@ public sealed partial class ProxyListener : IAsyncDisposable
 
         // This method ends here, so an idle connection keeps no frame of it; the relay closes the connection.
         DuplexRelay.Start(live, upstream, _closeConnection, _relayFailed);
+    }
+
+    /// <summary>A connection that failed while being set up: neither side may take it for a clean end.</summary>
+    private static void ResetBoth(LiveConnection live)
+    {
+        SocketAbort.Reset(live.Client);
+        if (live.Upstream is { } upstream)
+        {
+            SocketAbort.Reset(upstream);
+        }
     }
 
     private void Close(LiveConnection live)
@@ -252,7 +262,8 @@ public sealed partial class ProxyListener : IAsyncDisposable
         // Non-blocking for the synchronous first attempt of every send (DuplexRelay.SendAllAsync); async calls are unaffected.
         client.Blocking = false;
         var peer = (IPEndPoint)client.RemoteEndPoint!;
-        var local = (IPEndPoint)client.LocalEndPoint!;
+        // A listener on one address knows its connections' local end without a getsockname(2).
+        IPEndPoint local = runtime.ListensOnOneAddress ? settings.Listen : (IPEndPoint)client.LocalEndPoint!;
         FlowResolution resolution = await runtime.Resolver.WaitForFlowAsync(peer, local, _closing.Token).ConfigureAwait(false);
 
         bool transparent = settings.Protocol == ProxyProtocolVersion.Transparent;
@@ -284,15 +295,22 @@ public sealed partial class ProxyListener : IAsyncDisposable
         }
         else
         {
-            byte[] header = ArrayPool<byte>.Shared.Rent(ProxyHeaderComposer.MaxLength);
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(DuplexRelay.BufferSize);
             try
             {
-                int headerLength = ProxyHeaderComposer.Compose(header, settings, plan);
-                await DuplexRelay.SendAllAsync(upstream, header.AsMemory(0, headerLength), _closing.Token).ConfigureAwait(false);
+                int headerLength = ProxyHeaderComposer.Compose(buffer, settings, plan);
+                // What the client sent while the upstream connection was made (an HTTP request, a TLS
+                // ClientHello) goes out in the header's segment: one send and one segment fewer.
+                int early = DuplexRelay.ReceiveAvailable(client, buffer.AsSpan(headerLength));
+                await DuplexRelay.SendAllAsync(upstream, buffer.AsMemory(0, headerLength + early), _closing.Token).ConfigureAwait(false);
+                if (early > 0)
+                {
+                    Interlocked.Add(ref Counters.BytesFromClient, early);
+                }
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(header);
+                ArrayPool<byte>.Shared.Return(buffer);
             }
 
             if (_logger.IsEnabled(LogLevel.Debug))
