@@ -79,6 +79,8 @@ public sealed partial class ProxyListener : IAsyncDisposable
         try
         {
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // Accepted sockets inherit TCP_NODELAY from the listener: one setsockopt(2) here, none per connection.
+            socket.NoDelay = true;
             if (Settings.Listen.AddressFamily == AddressFamily.InterNetworkV6)
             {
                 // Like nginx's ipv6only=on: "[::]:443" is IPv6 only; configure a second listener for IPv4.
@@ -258,7 +260,6 @@ public sealed partial class ProxyListener : IAsyncDisposable
     {
         long id = live.Id;
         ListenerSettings settings = runtime.Settings;
-        client.NoDelay = true;
         // Non-blocking for the synchronous first attempt of every send (DuplexRelay.SendAllAsync); async calls are unaffected.
         client.Blocking = false;
         var peer = (IPEndPoint)client.RemoteEndPoint!;
