@@ -55,6 +55,8 @@ internal sealed partial class RealClientConnectionMiddleware(
             }
 
             LogServing(listener, id, peer, client?.ToString() ?? "none (WithoutToa local)", decision.Status);
+            // Below TLS: the counters see the client connection's bytes, TLS records included.
+            connection.Transport = new CountingDuplexPipe(connection.Transport, counters);
             await next(connection).ConfigureAwait(false);
         }
         catch (OperationCanceledException)

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using ToaProxy.Capture.Emulation;
 using ToaProxy.Testing;
+using ToaProxy.Tests.Reliability;
 
 namespace ToaProxy.Tests.HttpMode;
 
@@ -116,6 +117,42 @@ public sealed class HttpModeEchoTests
 
         Assert.Equal(FiftyMegabytes, counted.BytesRead);
         Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(actual));
+    }
+
+    [SkippableFact]
+    public async Task A_closed_connections_wire_bytes_are_counted_both_ways()
+    {
+        const int Size = 5 * 1024 * 1024;
+        Requires.Root();
+        Requires.Command("iptables");
+        AdminStatsReader? admin = null;
+        EchoUpstream echo = EchoUpstream.Start();
+        await using var stack = await HttpModeStack<EchoUpstream>.StartAsync(echo, echo.Port, ToaOptionWriters.Kind200V4(DerivedClient.V4), config: (port, upstreamPort) =>
+        {
+            JsonObject config = HttpModeConfig.Create(port, upstreamPort);
+            admin = AdminStatsReader.EnableIn(config);
+            return config;
+        });
+        using (admin)
+        {
+            using (var client = ClientOf(stack))
+            {
+                using var content = new StreamContent(new PatternStream(Size), 64 * 1024);
+                using HttpResponseMessage upload = await client.Client.PostAsync("/sha256", content);
+                Assert.Equal(HttpStatusCode.OK, upload.StatusCode);
+                byte[] download = await client.Client.GetByteArrayAsync($"/download/{Size}");
+                Assert.Equal(Size, download.Length);
+            }
+
+            // Each way the body plus a few KB of headers (and chunk framing), never less than the body;
+            // read once the connection is closed so that nothing is still in flight.
+            Dictionary<string, long>? counters = Poll.Until(
+                () => admin!.Read().Listeners[0].Counters is { } c && c["active"] == 0 && c["bytes_from_client"] > 0 ? c : null,
+                Step);
+            Assert.True(counters is not null, "the counters never showed the closed connection: " + string.Join(", ", admin!.Read().Listeners[0].Counters.Select(c => $"{c.Key}={c.Value}")));
+            Assert.InRange(counters["bytes_from_client"], Size, Size + (64 * 1024));
+            Assert.InRange(counters["bytes_from_upstream"], Size, Size + (64 * 1024));
+        }
     }
 
     [SkippableFact]
