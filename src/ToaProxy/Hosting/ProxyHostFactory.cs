@@ -68,6 +68,10 @@ public static class ProxyHostFactory
         // YARP logs two lines per forwarded request at Information and every upstream failure with a
         // stack trace; HTTP-mode listeners report upstream failures themselves, rate-limited.
         builder.Logging.AddFilter("Yarp", LogLevel.Error);
+        // The generic host logs a start failure with its stack trace before rethrowing it; `run`
+        // reports it as one line naming the listener or key (and anything unexpected still surfaces
+        // with its stack as an unhandled exception), so an operator sees the cause, not a trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
         // Logging:Console:FormatterName selects simple (default), json or systemd.
         builder.Logging.AddConsole();

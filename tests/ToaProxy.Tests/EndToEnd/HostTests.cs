@@ -85,19 +85,31 @@ public sealed class HostTests : IDisposable
         Assert.Contains(run.StandardError, l => l.Contains("\"/nonexistent/toaproxy.json\" does not exist", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public void Run_fails_clearly_when_the_listen_port_is_taken()
+    [Theory]
+    [InlineData("proxy-v2", "AddressAlreadyInUse")]
+    [InlineData("http", "address already in use")]
+    public void Run_fails_with_one_line_and_no_stack_trace_when_the_listen_port_is_taken(string protocol, string reason)
     {
         using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         taken.Listen();
         int port = ((IPEndPoint)taken.LocalEndPoint!).Port;
-        string config = WriteConfig(ProxyConfig.Create(port, 8081));
+        string config = WriteConfig(ProxyConfig.Create(port, 8081, listener: l =>
+        {
+            if (protocol == "http")
+            {
+                l["Protocol"] = "http";
+                l["Http"] = new JsonObject();
+            }
+        }));
 
         using ExternalProcess run = RunToExit("run", "--config", config);
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Contains(run.StandardError, l => l.Contains($"cannot listen on 127.0.0.1:{port}", StringComparison.Ordinal) && l.Contains("AddressAlreadyInUse", StringComparison.Ordinal));
+        string line = Assert.Single(run.StandardError);
+        Assert.Contains($"Listener \"test\" cannot listen on 127.0.0.1:{port}", line, StringComparison.Ordinal);
+        Assert.Contains(reason, line, StringComparison.Ordinal);
+        Assert.DoesNotContain(run.StandardOutput, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal) || l.Contains("Hosting failed", StringComparison.Ordinal));
     }
 
     [Fact]
