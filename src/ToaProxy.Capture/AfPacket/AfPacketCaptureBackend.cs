@@ -12,14 +12,16 @@ namespace ToaProxy.Capture.AfPacket;
 /// (<see cref="LinkType.RawIp"/>). One start per instance.
 /// </summary>
 /// <remarks>
-/// The capture thread alternates a non-blocking receive pass (until EAGAIN) with poll() on the
-/// socket and a wake eventfd. Every receive and the sink call that follows it happen under one gate,
-/// so EAGAIN seen under the gate means the socket queue was empty at that instant and every packet
-/// queued before was handed to the sink. <see cref="WaitForDrainAsync"/> uses that on the caller's
-/// thread: it takes the gate and receives until EAGAIN itself, so an accepted connection normally
-/// pays one recv(2) instead of waking the capture thread and waiting for a thread-pool continuation.
-/// Only when the queue holds more than a short pass (a SYN flood) does the caller wait for the capture
-/// thread's pass instead.
+/// Packets arrive in a TPACKET_V2 ring (<see cref="PacketRing"/>): the kernel marks a packet's slot
+/// ready before the packet goes on to the IP stack, so by the time accept() returns a connection its
+/// SYN is in the ring. Reading the ring and the sink call for each packet happen under one gate; a
+/// pass that finds the next slot empty under the gate proves every packet written before it was
+/// handed to the sink. The capture thread alternates such passes with poll() on the socket and a
+/// wake eventfd. <see cref="WaitForDrainAsync"/> makes the same pass on the caller's thread, which
+/// costs no system call: an accepted connection normally reads a slot status instead of waking the
+/// capture thread. Only when the ring holds more than a short pass (a SYN flood) does the caller wait
+/// for the capture thread's pass instead. The socket itself is read only for the error poll()
+/// reports (a link going down).
 /// </remarks>
 public sealed class AfPacketCaptureBackend : ICaptureBackend
 {
@@ -32,9 +34,11 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
     private readonly AfPacketCaptureOptions _options;
     private readonly DrainBarrier _drainBarrier = new();
 
-    // Guards every receive on the socket, the sink call for its frame and the frame buffer; see the remarks.
+    /// <summary>How long a pass waits for a slot the kernel is still writing (microseconds in practice).</summary>
+    private const int FillingSpinLimit = 100_000;
+
+    // Guards the ring, every receive on the socket and the sink call for each packet; see the remarks.
     private readonly Lock _receiveGate = new();
-    private byte[]? _frame;
     private int _socketFd = -1;
     private bool _receiveClosed;
     private bool _linkDown;
@@ -72,10 +76,9 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
         }
 
         var program = CaptureBpfProgram.Build(_options.Filter, _options.SnapLength);
-        _socket = PacketSocket.Open(_options.InterfaceName, program, _options.ReceiveBufferBytes);
+        _socket = PacketSocket.Open(_options.InterfaceName, program, _options.RingFrames, _options.SnapLength);
         _wakeSignal = new WakeSignal();
         _sink = sink;
-        _frame = GC.AllocateArray<byte>(_options.SnapLength, pinned: true);
         _socketFd = _socket.Handle.Fd;
         _isRunning = true;
         _thread = new Thread(RunCaptureThread) { IsBackground = true, Name = $"afpacket {_options.InterfaceName}" };
@@ -166,6 +169,7 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
         fds[0] = new PollFd { Fd = socketFd, Events = LinuxLibC.PollIn };
         fds[1] = new PollFd { Fd = wakeFd, Events = LinuxLibC.PollIn };
         bool wakePending = true;
+        bool socketError = false;
 
         while (!_stopRequested)
         {
@@ -183,6 +187,12 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
                 int errno;
                 lock (_receiveGate)
                 {
+                    if (socketError)
+                    {
+                        CollectSocketError();
+                        socketError = false;
+                    }
+
                     outcome = ReceiveFrames(FramesPerPass);
                     linkDown = _linkDown;
                     errno = _receiveErrno;
@@ -218,86 +228,100 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
                 throw RuntimeError("poll reported a closed descriptor", LinuxLibC.EBadF);
             }
 
+            socketError = (fds[0].ReturnedEvents & LinuxLibC.PollErr) != 0;
             wakePending = ready < 0 || (fds[1].ReturnedEvents & LinuxLibC.PollIn) != 0;
         }
     }
 
     /// <summary>
-    /// The drain barrier on the caller's thread: true when a receive pass under the gate reached EAGAIN
-    /// (or the capture has stopped), so every packet queued before the call has been handed to the sink.
-    /// False when the queue holds more than one pass or receiving failed; the capture thread, woken for
-    /// a failure, then deals with both.
+    /// The drain barrier on the caller's thread: true when a pass under the gate found the ring empty
+    /// (or the capture has stopped), so every packet written before the call has been handed to the
+    /// sink. False when the ring holds more than one pass; the capture thread then deals with it.
     /// </summary>
     private bool TryDrainInline()
     {
-        ReceiveOutcome outcome;
         lock (_receiveGate)
         {
-            if (_receiveClosed)
-            {
-                return true;
-            }
-
-            outcome = ReceiveFrames(FramesPerPass);
+            return _receiveClosed || ReceiveFrames(FramesPerPass) == ReceiveOutcome.Drained;
         }
-
-        if (outcome == ReceiveOutcome.Failed)
-        {
-            _wakeSignal!.Signal();
-        }
-
-        return outcome == ReceiveOutcome.Drained;
     }
 
-    /// <summary>
-    /// Receives up to <paramref name="maxFrames"/> frames and hands each to the sink; called under the
-    /// gate. A receive error is left in <see cref="_receiveErrno"/> (ENETDOWN in <see cref="_linkDown"/>)
-    /// for the capture thread, which stops or watches the link.
-    /// </summary>
-    private unsafe ReceiveOutcome ReceiveFrames(int maxFrames)
+    /// <summary>Hands up to <paramref name="maxFrames"/> packets from the ring to the sink; called under the gate.</summary>
+    private ReceiveOutcome ReceiveFrames(int maxFrames)
     {
-        byte[] buffer = _frame!;
-        fixed (byte* frame = buffer)
+        PacketRing ring = _socket!.Ring;
+        int spins = 0;
+        for (int received = 0; received < maxFrames;)
         {
-            for (int received = 0; received < maxFrames;)
+            switch (ring.Peek(out Span<byte> packet))
             {
-                nint length = LinuxLibC.Recv(_socketFd, frame, (nuint)buffer.Length, LinuxLibC.MsgDontWait);
-                if (length >= 0)
-                {
-                    _linkDown = false;
-                    received++;
-                    Interlocked.Increment(ref _framesReceived);
-                    _sink!.OnFrame(new Span<byte>(frame, (int)length), LinkType.RawIp, mayModify: false);
-                    continue;
-                }
-
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno == LinuxLibC.EAgain)
-                {
+                case RingSlot.Empty:
                     return ReceiveOutcome.Drained;
-                }
+                case RingSlot.Filling:
+                    if (++spins > FillingSpinLimit)
+                    {
+                        return ReceiveOutcome.MoreQueued;
+                    }
 
-                if (errno == LinuxLibC.EIntr)
-                {
+                    Thread.SpinWait(20);
                     continue;
-                }
+            }
 
-                Interlocked.Increment(ref _readErrors);
-                if (errno == LinuxLibC.ENetDown)
-                {
-                    // Reported when the bound link goes down, both when it is only set down (the kernel
-                    // resumes delivery when it comes back up) and when it is deleted: the capture thread
-                    // tells them apart.
-                    _linkDown = true;
-                    continue;
-                }
-
-                _receiveErrno = errno;
-                return ReceiveOutcome.Failed;
+            _linkDown = false;
+            received++;
+            Interlocked.Increment(ref _framesReceived);
+            try
+            {
+                _sink!.OnFrame(packet, LinkType.RawIp, mayModify: false);
+            }
+            finally
+            {
+                ring.Release();
             }
         }
 
         return ReceiveOutcome.MoreQueued;
+    }
+
+    /// <summary>
+    /// Reads the socket error poll() reported, with a non-blocking recv(2) (packets go to the ring, so
+    /// the socket queue is empty and only an error is returned); called under the gate. ENETDOWN marks
+    /// the link down for the capture thread to watch; another error is left in <see cref="_receiveErrno"/>.
+    /// </summary>
+    private unsafe void CollectSocketError()
+    {
+        byte discard;
+        for (int attempt = 0; attempt < 4; attempt++)
+        {
+            if (LinuxLibC.Recv(_socketFd, &discard, 1, LinuxLibC.MsgDontWait) >= 0)
+            {
+                continue;
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == LinuxLibC.EAgain)
+            {
+                return;
+            }
+
+            if (errno == LinuxLibC.EIntr)
+            {
+                continue;
+            }
+
+            Interlocked.Increment(ref _readErrors);
+            if (errno == LinuxLibC.ENetDown)
+            {
+                // Reported when the bound link goes down, both when it is only set down (the kernel
+                // resumes delivery when it comes back up) and when it is deleted: the capture thread
+                // tells them apart.
+                _linkDown = true;
+                return;
+            }
+
+            _receiveErrno = errno;
+            return;
+        }
     }
 
     private bool BoundInterfaceExists() =>
@@ -311,13 +335,10 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
 
     private enum ReceiveOutcome
     {
-        /// <summary>EAGAIN: the queue was empty.</summary>
+        /// <summary>The ring was empty.</summary>
         Drained,
 
-        /// <summary>The frame budget was spent with more possibly queued.</summary>
+        /// <summary>The frame budget was spent with more possibly waiting.</summary>
         MoreQueued,
-
-        /// <summary>A receive error other than ENETDOWN; the errno is kept for the capture thread.</summary>
-        Failed,
     }
 }

@@ -11,6 +11,9 @@ public sealed record AfPacketCaptureOptions(string InterfaceName, CaptureFilter 
     /// <summary>Bytes kept of each packet: IPv4 + TCP headers with options are at most 120; payload length comes from the IP header.</summary>
     public int SnapLength { get; init; } = 256;
 
-    /// <summary>Kernel receive buffer (SO_RCVBUFFORCE, so it may exceed net.core.rmem_max): room for a SYN burst while the thread is busy.</summary>
-    public int ReceiveBufferBytes { get; init; } = 16 << 20;
+    /// <summary>
+    /// Slots of the receive ring (about 336 bytes each at the default snap length, 5.5 MB for the
+    /// default): room for a SYN burst while the capture is busy; packets beyond it are counted as kernel drops.
+    /// </summary>
+    public int RingFrames { get; init; } = 16384;
 }

@@ -6,9 +6,11 @@ using ToaProxy.Capture.Linux;
 namespace ToaProxy.Capture.AfPacket;
 
 /// <summary>
-/// An AF_PACKET SOCK_DGRAM socket with a classic BPF program attached. Cooked (DGRAM) rather than RAW:
-/// every packet then starts at its IP header whatever the device, so one filter program and one link
-/// type (<see cref="ToaProxy.Protocol.LinkType.RawIp"/>) serve Ethernet, lo, tunnels and "any" alike.
+/// An AF_PACKET SOCK_DGRAM socket with a classic BPF program attached and a TPACKET_V2 receive ring
+/// (<see cref="PacketRing"/>). Cooked (DGRAM) rather than RAW: every packet then starts at its IP
+/// header whatever the device, so one filter program and one link type
+/// (<see cref="ToaProxy.Protocol.LinkType.RawIp"/>) serve Ethernet, lo, tunnels and "any" alike.
+/// Packets arrive in the ring; the socket itself is read only to collect an error (link down).
 /// </summary>
 internal sealed unsafe class PacketSocket : IDisposable
 {
@@ -16,11 +18,14 @@ internal sealed unsafe class PacketSocket : IDisposable
     private readonly Lock _statisticsGate = new();
     private long _kernelDrops;
 
-    private PacketSocket(FileDescriptorHandle handle, int interfaceIndex)
+    private PacketSocket(FileDescriptorHandle handle, int interfaceIndex, PacketRing ring)
     {
         _handle = handle;
         InterfaceIndex = interfaceIndex;
+        Ring = ring;
     }
+
+    public PacketRing Ring { get; }
 
     /// <summary>0 when bound to every interface.</summary>
     public int InterfaceIndex { get; }
@@ -28,10 +33,10 @@ internal sealed unsafe class PacketSocket : IDisposable
     public FileDescriptorHandle Handle => _handle;
 
     /// <summary>
-    /// Opens the socket with protocol 0, so the kernel queues nothing to it, attaches the filter, and
-    /// only then binds to ETH_P_ALL: no unfiltered packet can slip in before the filter.
+    /// Opens the socket with protocol 0, so the kernel queues nothing to it, attaches the filter and
+    /// the ring, and only then binds to ETH_P_ALL: no unfiltered packet can slip in before the filter.
     /// </summary>
-    public static PacketSocket Open(string interfaceName, ReadOnlySpan<BpfInstruction> program, int receiveBufferBytes)
+    public static PacketSocket Open(string interfaceName, ReadOnlySpan<BpfInstruction> program, int ringFrames, int snapLength)
     {
         int interfaceIndex = 0;
         if (interfaceName != AfPacketCaptureOptions.AnyInterface)
@@ -50,15 +55,18 @@ internal sealed unsafe class PacketSocket : IDisposable
         }
 
         var handle = new FileDescriptorHandle(fd);
+        PacketRing? ring = null;
         try
         {
             AttachFilter(fd, interfaceName, program);
-            SetReceiveBuffer(fd, receiveBufferBytes);
+            ring = PacketRing.Create(fd, ringFrames, snapLength, out int errno, out string failedCall)
+                ?? throw OpenError(interfaceName, $"{failedCall} failed", errno);
             Bind(fd, interfaceName, interfaceIndex);
-            return new PacketSocket(handle, interfaceIndex);
+            return new PacketSocket(handle, interfaceIndex, ring);
         }
         catch
         {
+            ring?.Dispose();
             handle.Dispose();
             throw;
         }
@@ -89,11 +97,13 @@ internal sealed unsafe class PacketSocket : IDisposable
         }
     }
 
+    /// <summary>Only once no thread reads the ring any more (the backend's receive gate is closed).</summary>
     public void Dispose()
     {
         ReadKernelDrops();
         lock (_statisticsGate)
         {
+            Ring.Dispose();
             _handle.Dispose();
         }
     }
@@ -108,15 +118,6 @@ internal sealed unsafe class PacketSocket : IDisposable
             {
                 throw OpenError(interfaceName, "SO_ATTACH_FILTER failed", Marshal.GetLastPInvokeError());
             }
-        }
-    }
-
-    private static void SetReceiveBuffer(int fd, int bytes)
-    {
-        // SO_RCVBUFFORCE needs CAP_NET_ADMIN; without it SO_RCVBUF is capped at rmem_max, which still helps.
-        if (LinuxLibC.SetSockOpt(fd, LinuxLibC.SolSocket, LinuxLibC.SoRcvBufForce, &bytes, sizeof(int)) != 0)
-        {
-            LinuxLibC.SetSockOpt(fd, LinuxLibC.SolSocket, LinuxLibC.SoRcvBuf, &bytes, sizeof(int));
         }
     }
 

@@ -5,7 +5,7 @@ namespace ToaProxy.Capture.Linux;
 /// <summary>
 /// The libc calls the capture loops make directly: the managed Socket hides the fd-level control they
 /// need (socket with protocol 0 so nothing is queued before the filter is attached, MSG_DONTWAIT
-/// receives into a pinned buffer, poll over several fds, eventfd).
+/// receives into a pinned buffer, a PACKET_RX_RING mapped into the process, poll over several fds, eventfd).
 /// </summary>
 internal static unsafe partial class LinuxLibC
 {
@@ -15,11 +15,16 @@ internal static unsafe partial class LinuxLibC
     public const int SockCloExec = 0x80000;
 
     public const int SolSocket = 1;
-    public const int SoRcvBuf = 8;
     public const int SoAttachFilter = 26;
-    public const int SoRcvBufForce = 33;
     public const int SolPacket = 263;
     public const int PacketStatistics = 6;
+    public const int PacketRxRing = 5;
+    public const int PacketVersion = 10;
+    public const int TPacketV2 = 1;
+
+    public const int ProtRead = 1;
+    public const int ProtWrite = 2;
+    public const int MapShared = 1;
 
     /// <summary>htons(ETH_P_ALL) as the 16-bit value stored in sockaddr_ll.sll_protocol.</summary>
     public const ushort EthPAllNetworkOrder = 0x0300;
@@ -30,6 +35,7 @@ internal static unsafe partial class LinuxLibC
     public const int EfdCloExec = 0x80000;
 
     public const short PollIn = 0x001;
+    public const short PollErr = 0x008;
     public const short PollNval = 0x020;
 
     public const int EIntr = 4;
@@ -64,6 +70,12 @@ internal static unsafe partial class LinuxLibC
 
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(SafeHandle fd, void* buffer, nuint count);
+
+    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    public static partial void* Mmap(void* address, nuint length, int protection, int flags, int fd, nint offset);
+
+    [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
+    public static partial int Munmap(void* address, nuint length);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
