@@ -33,6 +33,7 @@ internal sealed unsafe class PacketRing : IDisposable
     // At most one packet per CPU is being written at any moment, so a gap is never wider than this.
     private readonly int _writersAtOnce;
     private int _head;
+    private int _disposed;
 
     /// <summary>A ring over <paramref name="mapping"/>, which must come from mmap(2): disposal unmaps it.</summary>
     internal PacketRing(byte* mapping, nuint length, int frameSize, int framesPerBlock, int frameCount, int writersAtOnce)
@@ -131,7 +132,14 @@ internal sealed unsafe class PacketRing : IDisposable
         _head = _head + 1 == _frameCount ? 0 : _head + 1;
     }
 
-    public void Dispose() => LinuxLibC.Munmap(_base, _length);
+    /// <summary>Unmaps the ring, once: a second munmap could unmap whatever was mapped there since.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            LinuxLibC.Munmap(_base, _length);
+        }
+    }
 
     private byte* Frame(int index) =>
         _base + ((nint)(index / _framesPerBlock) * BlockSize) + ((index % _framesPerBlock) * _frameSize);

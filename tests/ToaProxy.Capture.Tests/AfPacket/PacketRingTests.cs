@@ -15,6 +15,7 @@ public sealed unsafe class PacketRingTests : IDisposable
     private const int Frames = 6;
     private const int ProtReadWrite = 3;
     private const int MapPrivateAnonymous = 0x22;
+    private const int MapFixedNoReplace = 0x100000;
 
     private readonly nuint _length = (nuint)(2 * PacketRing.BlockBytes);
     private readonly byte* _memory;
@@ -28,6 +29,25 @@ public sealed unsafe class PacketRingTests : IDisposable
     }
 
     public void Dispose() => _ring.Dispose();
+
+    [Fact]
+    public void Disposing_twice_unmaps_once()
+    {
+        _ring.Dispose();
+        byte* other = (byte*)LinuxLibC.Mmap(_memory, _length, ProtReadWrite, MapPrivateAnonymous | MapFixedNoReplace, -1, 0);
+        Assert.True(other == _memory, $"could not map the freed range again: errno {Marshal.GetLastPInvokeError()}");
+        try
+        {
+            // Whatever now lives at the ring's old address stays mapped through a second dispose.
+            other[0] = 42;
+            _ring.Dispose();
+            Assert.Equal(42, other[0]);
+        }
+        finally
+        {
+            LinuxLibC.Munmap(other, _length);
+        }
+    }
 
     [Fact]
     public void An_untouched_ring_is_empty()
