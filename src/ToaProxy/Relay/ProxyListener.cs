@@ -218,12 +218,13 @@ public sealed partial class ProxyListener : IAsyncDisposable
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
         {
             LogConnectionEnded(runtime.Settings.Name, live.Id, e.Message);
-            ResetBoth(live);
+            // Failed while being set up: neither side may take it for a clean end.
+            live.Abort();
         }
         catch (Exception e)
         {
             LogConnectionFailed(e, runtime.Settings.Name, live.Id);
-            ResetBoth(live);
+            live.Abort();
         }
 
         if (upstream is null)
@@ -234,16 +235,6 @@ public sealed partial class ProxyListener : IAsyncDisposable
 
         // This method ends here, so an idle connection keeps no frame of it; the relay closes the connection.
         DuplexRelay.Start(live, upstream, _closeConnection, _relayFailed);
-    }
-
-    /// <summary>A connection that failed while being set up: neither side may take it for a clean end.</summary>
-    private static void ResetBoth(LiveConnection live)
-    {
-        SocketAbort.Reset(live.Client);
-        if (live.Upstream is { } upstream)
-        {
-            SocketAbort.Reset(upstream);
-        }
     }
 
     private void Close(LiveConnection live)
