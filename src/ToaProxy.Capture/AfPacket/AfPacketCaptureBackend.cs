@@ -31,18 +31,16 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
     /// <summary>Frames received per hold of the receive gate, so a caller draining inline never waits long for it.</summary>
     private const int FramesPerPass = 64;
 
-    private readonly AfPacketCaptureOptions _options;
-    private readonly DrainBarrier _drainBarrier = new();
-
     /// <summary>How long a pass waits for a slot the kernel is still writing (microseconds in practice).</summary>
     private const int FillingSpinLimit = 100_000;
 
-    // Guards the ring, every receive on the socket and the sink call for each packet; see the remarks.
+    private readonly AfPacketCaptureOptions _options;
+    private readonly DrainBarrier _drainBarrier = new();
+
+    // Guards the ring, the sink call for each packet and the link state; see the remarks.
     private readonly Lock _receiveGate = new();
-    private int _socketFd = -1;
     private bool _receiveClosed;
     private bool _linkDown;
-    private int _receiveErrno;
     private readonly TaskCompletionSource _threadExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private PacketSocket? _socket;
     private WakeSignal? _wakeSignal;
@@ -79,7 +77,6 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
         _socket = PacketSocket.Open(_options.InterfaceName, program, _options.RingFrames, _options.SnapLength);
         _wakeSignal = new WakeSignal();
         _sink = sink;
-        _socketFd = _socket.Handle.Fd;
         _isRunning = true;
         _thread = new Thread(RunCaptureThread) { IsBackground = true, Name = $"afpacket {_options.InterfaceName}" };
         _thread.Start();
@@ -144,7 +141,7 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
             _isRunning = false;
             lock (_receiveGate)
             {
-                // No caller may receive on the descriptor once this thread's reference is released.
+                // No caller may read the ring once this thread has gone: stopping unmaps it.
                 _receiveClosed = true;
             }
 
@@ -184,18 +181,17 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
             while (true)
             {
                 ReceiveOutcome outcome;
-                int errno;
+                int errno = 0;
                 lock (_receiveGate)
                 {
                     if (socketError)
                     {
-                        CollectSocketError();
+                        errno = CollectSocketError(socketFd);
                         socketError = false;
                     }
 
                     outcome = ReceiveFrames(FramesPerPass);
                     linkDown = _linkDown;
-                    errno = _receiveErrno;
                 }
 
                 if (errno != 0)
@@ -285,15 +281,16 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
 
     /// <summary>
     /// Reads the socket error poll() reported, with a non-blocking recv(2) (packets go to the ring, so
-    /// the socket queue is empty and only an error is returned); called under the gate. ENETDOWN marks
-    /// the link down for the capture thread to watch; another error is left in <see cref="_receiveErrno"/>.
+    /// the socket queue is empty and only an error is returned); called by the capture thread under the
+    /// gate. ENETDOWN marks the link down for the capture thread to watch and returns 0; another error
+    /// is returned, and stops the capture.
     /// </summary>
-    private unsafe void CollectSocketError()
+    private unsafe int CollectSocketError(int socketFd)
     {
         byte discard;
         for (int attempt = 0; attempt < 4; attempt++)
         {
-            if (LinuxLibC.Recv(_socketFd, &discard, 1, LinuxLibC.MsgDontWait) >= 0)
+            if (LinuxLibC.Recv(socketFd, &discard, 1, LinuxLibC.MsgDontWait) >= 0)
             {
                 continue;
             }
@@ -301,7 +298,7 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
             int errno = Marshal.GetLastPInvokeError();
             if (errno == LinuxLibC.EAgain)
             {
-                return;
+                return 0;
             }
 
             if (errno == LinuxLibC.EIntr)
@@ -316,12 +313,13 @@ public sealed class AfPacketCaptureBackend : ICaptureBackend
                 // resumes delivery when it comes back up) and when it is deleted: the capture thread
                 // tells them apart.
                 _linkDown = true;
-                return;
+                return 0;
             }
 
-            _receiveErrno = errno;
-            return;
+            return errno;
         }
+
+        return 0;
     }
 
     private bool BoundInterfaceExists() =>
