@@ -29,11 +29,7 @@ public sealed partial class RuntimeFaultTests
 
         veth.Delete();
 
-        var waited = Stopwatch.StartNew();
-        while (backend.IsRunning && waited.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            await Task.Delay(20, timeout.Token);
-        }
+        await WaitUntilStoppedAsync(backend, timeout.Token);
 
         Assert.False(backend.IsRunning);
         var fault = Assert.IsType<IOException>(backend.Fault);
@@ -57,11 +53,7 @@ public sealed partial class RuntimeFaultTests
         int fd = (int)NetlinkSocketOf(backend).Handle;
         Assert.True(Dup2((int)devNull.DangerousGetHandle(), fd) == fd, $"dup2 failed: errno {Marshal.GetLastPInvokeError()}");
 
-        var waited = Stopwatch.StartNew();
-        while (backend.IsRunning && waited.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            await Task.Delay(20, timeout.Token);
-        }
+        await WaitUntilStoppedAsync(backend, timeout.Token);
 
         Assert.False(backend.IsRunning);
         var fault = Assert.IsType<SocketException>(backend.Fault);
@@ -88,6 +80,16 @@ public sealed partial class RuntimeFaultTests
         Assert.True(backend.IsRunning);
         Assert.Null(backend.Fault);
         Assert.True(backend.ReadStatistics().ReadErrors >= 1, "the ENETDOWN should be counted");
+    }
+
+    /// <summary>Until the backend has stopped on its own, at most 10 s; the caller asserts that it did.</summary>
+    private static async Task WaitUntilStoppedAsync(ICaptureBackend backend, CancellationToken cancellationToken)
+    {
+        var waited = Stopwatch.StartNew();
+        while (backend.IsRunning && waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(20, cancellationToken);
+        }
     }
 
     // The fields are found by type, not name: backend -> NfqueueSocket -> NetlinkSocket -> Socket.
