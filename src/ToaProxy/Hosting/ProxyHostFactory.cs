@@ -12,6 +12,7 @@ using ToaProxy.Capture.Flows;
 using ToaProxy.Configuration;
 using ToaProxy.Metrics;
 using ToaProxy.Relay;
+using ToaProxy.Relay.Epoll;
 using ToaProxy.Transparent;
 
 namespace ToaProxy.Hosting;
@@ -102,6 +103,7 @@ public static class ProxyHostFactory
                 sp.GetRequiredService<CaptureCounters>());
         });
         builder.Services.AddSingleton<ConnectionRegistry>();
+        builder.Services.AddSingleton(services => new RelayWorkerPool(services.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton<CaptureService>();
         builder.Services.AddSingleton<RelayService>();
         builder.Services.AddSingleton(source);

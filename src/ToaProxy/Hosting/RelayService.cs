@@ -4,6 +4,7 @@ using ToaProxy.Capture.Flows;
 using ToaProxy.Configuration;
 using ToaProxy.Metrics;
 using ToaProxy.Relay;
+using ToaProxy.Relay.Epoll;
 
 namespace ToaProxy.Hosting;
 
@@ -14,6 +15,7 @@ public sealed partial class RelayService : IHostedService
 {
     private readonly FlowTable _flows;
     private readonly ConnectionRegistry _registry;
+    private readonly RelayWorkerPool _workers;
     private readonly CaptureService _capture;
     private readonly ToaProxyMetrics _metrics;
     private readonly ILoggerFactory _loggerFactory;
@@ -24,11 +26,12 @@ public sealed partial class RelayService : IHostedService
     // Replaced whole, never mutated, so the admin API can read it while a reload runs.
     private volatile IReadOnlyList<ProxyListener> _listeners = [];
 
-    public RelayService(ProxySettings settings, FlowTable flows, ConnectionRegistry registry, CaptureService capture, ToaProxyMetrics metrics, ILoggerFactory loggerFactory)
+    public RelayService(ProxySettings settings, FlowTable flows, ConnectionRegistry registry, RelayWorkerPool workers, CaptureService capture, ToaProxyMetrics metrics, ILoggerFactory loggerFactory)
     {
         _settings = settings;
         _flows = flows;
         _registry = registry;
+        _workers = workers;
         _capture = capture;
         _metrics = metrics;
         _loggerFactory = loggerFactory;
@@ -192,7 +195,7 @@ public sealed partial class RelayService : IHostedService
 
     private ProxyListener StartListener(ListenerSettings settings)
     {
-        var listener = new ProxyListener(settings, _flows, _registry, _metrics, _loggerFactory.CreateLogger($"ToaProxy.Listener.{settings.Name}"), _loggerFactory)
+        var listener = new ProxyListener(settings, _flows, _workers, _registry, _metrics, _loggerFactory.CreateLogger($"ToaProxy.Listener.{settings.Name}"), _loggerFactory)
         {
             TransparentSocketMark = _settings.Transparent.SocketMark,
         };

@@ -36,7 +36,7 @@ internal sealed partial class RealClientConnectionMiddleware(
         Interlocked.Increment(ref counters.Accepted);
         Interlocked.Increment(ref counters.Active);
         long id = registry.NextId();
-        registry.Add(new LiveConnection(id, socket, NoRegistryIdleTimeout, counters));
+        registry.Add(new SocketConnection(id, socket, NoRegistryIdleTimeout, counters));
         try
         {
             RealClientDecision decision = await resolver().ResolveAsync(peer, local, id, closing).ConfigureAwait(false);

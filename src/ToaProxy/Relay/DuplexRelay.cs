@@ -22,7 +22,7 @@ internal static class DuplexRelay
     /// waiting on them; an exception no socket error explains is therefore handed to
     /// <paramref name="failed"/> (the connection is reset), never lost in an unobserved task.
     /// </summary>
-    public static void Start(LiveConnection connection, Socket upstream, Action<LiveConnection> closed, Action<LiveConnection, Exception> failed)
+    public static void Start(SocketConnection connection, Socket upstream, Action<SocketConnection> closed, Action<SocketConnection, Exception> failed)
     {
         connection.MarkActivity();
         _ = CopyAsync(connection, connection.Client, upstream, fromClientSide: true, closed, failed);
@@ -67,7 +67,7 @@ internal static class DuplexRelay
     }
 
     private static async Task CopyAsync(
-        LiveConnection connection, Socket source, Socket destination, bool fromClientSide, Action<LiveConnection> closed, Action<LiveConnection, Exception> failed)
+        SocketConnection connection, Socket source, Socket destination, bool fromClientSide, Action<SocketConnection> closed, Action<SocketConnection, Exception> failed)
     {
         ListenerCounters counters = connection.Counters;
         byte[]? buffer = null;

@@ -9,20 +9,24 @@ using ToaProxy.Configuration;
 using ToaProxy.HttpMode;
 using ToaProxy.Metrics;
 using ToaProxy.Protocol;
+using ToaProxy.Relay.Epoll;
 using ToaProxy.Transparent;
 
 namespace ToaProxy.Relay;
 
 /// <summary>
-/// One configured listener: an accept loop, and per connection the whole relay path — resolve the
-/// real client, connect upstream, write the PROXY header, copy both ways. A listener with Protocol
-/// http runs an <see cref="HttpForwardingHost"/> instead of the accept loop.
+/// One configured listener: a listening socket the <see cref="RelayWorkerPool"/> accepts from, and per
+/// connection the whole relay path — resolve the real client, connect upstream, write the PROXY
+/// header, copy both ways. Connections to an upstream address take the workers' epoll relay
+/// (<see cref="EpollConnection"/>); transparent ones and those to a host name take managed sockets
+/// (<see cref="DuplexRelay"/>). A listener with Protocol http runs an <see cref="HttpForwardingHost"/> instead.
 /// </summary>
-public sealed partial class ProxyListener : IAsyncDisposable
+public sealed partial class ProxyListener : IAsyncDisposable, IConnectionAcceptor
 {
     private const int Backlog = 4096;
 
     private readonly FlowTable _flows;
+    private readonly RelayWorkerPool _workers;
     private readonly ConnectionRegistry _registry;
     private readonly ToaProxyMetrics _metrics;
     private readonly ILogger _logger;
@@ -33,18 +37,19 @@ public sealed partial class ProxyListener : IAsyncDisposable
     private readonly CancellationTokenSource _closing = new();
     private readonly UpstreamFailureLog _upstreamFailures;
     private readonly ILoggerFactory _loggerFactory;
-    private readonly Action<LiveConnection> _closeConnection;
-    private readonly Action<LiveConnection, Exception> _relayFailed;
+    private readonly Action<SocketConnection> _closeConnection;
+    private readonly Action<SocketConnection, Exception> _relayFailed;
     private HttpForwardingHost? _http;
     private Task _httpStopping = Task.CompletedTask;
     private Socket? _listenSocket;
-    private Task _acceptLoop = Task.CompletedTask;
+    private AcceptSource? _acceptSource;
     private int _pending;
     private volatile ListenerRuntime _runtime;
 
-    public ProxyListener(ListenerSettings settings, FlowTable flows, ConnectionRegistry registry, ToaProxyMetrics metrics, ILogger logger, ILoggerFactory? loggerFactory = null)
+    public ProxyListener(ListenerSettings settings, FlowTable flows, RelayWorkerPool workers, ConnectionRegistry registry, ToaProxyMetrics metrics, ILogger logger, ILoggerFactory? loggerFactory = null)
     {
         _flows = flows;
+        _workers = workers;
         _registry = registry;
         _metrics = metrics;
         _logger = logger;
@@ -64,6 +69,10 @@ public sealed partial class ProxyListener : IAsyncDisposable
     public int TransparentSocketMark { get; init; } = TransparentSettings.DefaultSocketMark;
 
     public bool IsBound => (_listenSocket is not null || _http is not null) && !_stopping.IsCancellationRequested;
+
+    internal CancellationToken ClosingToken => _closing.Token;
+
+    internal bool LogsConnections => _logger.IsEnabled(LogLevel.Debug);
 
     /// <summary>Binds and starts accepting. Throws with the address and OS error when the bind fails.</summary>
     public void Start()
@@ -89,6 +98,8 @@ public sealed partial class ProxyListener : IAsyncDisposable
 
             socket.Bind(Settings.Listen);
             socket.Listen(Backlog);
+            // Every worker waits on it; the ones that lose the race for a connection must not block in accept(2).
+            socket.Blocking = false;
         }
         catch (SocketException e)
         {
@@ -98,7 +109,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
         }
 
         _listenSocket = socket;
-        _acceptLoop = Task.Run(AcceptLoopAsync);
+        _acceptSource = _workers.AddListener((int)socket.Handle, this);
     }
 
     /// <summary>
@@ -150,10 +161,15 @@ public sealed partial class ProxyListener : IAsyncDisposable
         }
 
         _stopping.Cancel();
+        if (_acceptSource is not null)
+        {
+            // Closed only once no worker can be in accept(2) on it: its descriptor number could be reused.
+            await _workers.RemoveListenerAsync(_acceptSource).ConfigureAwait(false);
+        }
+
         _listenSocket?.Dispose();
         // Kestrel's graceful stop runs on while the relay drains; the dispose's _closing ends it.
         _httpStopping = _http?.StopAsync(_closing.Token) ?? Task.CompletedTask;
-        await _acceptLoop.ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
@@ -168,47 +184,80 @@ public sealed partial class ProxyListener : IAsyncDisposable
         }
     }
 
-    private async Task AcceptLoopAsync()
+    void IConnectionAcceptor.OnAccepted(RelayWorker worker, int fd, IPEndPoint peer)
     {
-        Socket listen = _listenSocket!;
-        while (!_stopping.IsCancellationRequested)
+        Interlocked.Increment(ref Counters.Accepted);
+        if (Interlocked.Increment(ref _pending) > Settings.MaxConnections)
         {
-            Socket client;
-            try
-            {
-                client = await listen.AcceptAsync(_stopping.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-            {
-                break;
-            }
-            catch (SocketException e)
-            {
-                // EMFILE and friends: keep the listener alive, back off briefly so the loop does not spin.
-                LogAcceptFailed(e, Settings.Name, e.SocketErrorCode);
-                await Task.Delay(50).ConfigureAwait(false);
-                continue;
-            }
-
-            Interlocked.Increment(ref Counters.Accepted);
-            if (Interlocked.Increment(ref _pending) > Settings.MaxConnections)
-            {
-                Interlocked.Decrement(ref _pending);
-                Interlocked.Increment(ref Counters.RefusedMaxConnections);
-                SocketAbort.Reset(client);
-                continue;
-            }
-
-            _ = HandleAsync(client);
+            Interlocked.Decrement(ref _pending);
+            Interlocked.Increment(ref Counters.RefusedMaxConnections);
+            RelaySystemCalls.Reset(fd);
+            return;
         }
-    }
 
-    private async Task HandleAsync(Socket client)
-    {
         // One connection runs on one version of the settings, even if a reload lands meanwhile.
         ListenerRuntime runtime = _runtime;
+        if (runtime.DirectUpstream is null)
+        {
+            var client = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+            ThreadPool.UnsafeQueueUserWorkItem(state => _ = HandleAsync(state.client, state.runtime), (client, runtime), preferLocal: false);
+            return;
+        }
+
+        IPEndPoint? local = runtime.ListensOnOneAddress ? runtime.Settings.Listen : LocalEndPointOf(fd);
+        if (local is null)
+        {
+            Interlocked.Decrement(ref _pending);
+            RelaySystemCalls.Reset(fd);
+            return;
+        }
+
         Interlocked.Increment(ref Counters.Active);
-        var live = new LiveConnection(_registry.NextId(), client, runtime.Settings.IdleTimeout, Counters);
+        var connection = new EpollConnection(_registry.NextId(), this, runtime, worker, fd, peer, local);
+        _registry.Add(connection);
+        connection.Start();
+    }
+
+    void IConnectionAcceptor.OnAcceptFailed(int errno) => LogAcceptFailed(Settings.Name, SocketErrorText.Describe(errno));
+
+    internal void RecordUpstreamConnect(ListenerSettings settings, long start) => _metrics.RecordUpstreamConnect(start, settings.Name);
+
+    /// <summary>Counts and logs (rate-limited) a failed upstream connect; nothing when shutdown ended it.</summary>
+    internal void ReportUpstreamFailure(ListenerSettings settings, string reason)
+    {
+        if (_closing.IsCancellationRequested)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref Counters.UpstreamConnectFailures);
+        _upstreamFailures.Report(settings.Upstream.ToString(), reason);
+    }
+
+    /// <summary>An epoll-relayed connection has closed both its sockets.</summary>
+    internal void OnRelayClosed(LiveConnection connection)
+    {
+        _registry.Remove(connection.Id);
+        Interlocked.Decrement(ref Counters.Active);
+        Interlocked.Decrement(ref _pending);
+    }
+
+    internal static string FormatEndpoint(NetAddress address, ushort port) =>
+        address.IsIPv4 ? $"{address}:{port}" : $"[{address}]:{port}";
+
+    private static unsafe IPEndPoint? LocalEndPointOf(int fd)
+    {
+        byte* address = stackalloc byte[SocketAddressCodec.MaxLength];
+        int length = SocketAddressCodec.MaxLength;
+        return RelaySystemCalls.GetSockName(fd, address, &length) == 0
+            ? SocketAddressCodec.Read(new ReadOnlySpan<byte>(address, length))
+            : null;
+    }
+
+    private async Task HandleAsync(Socket client, ListenerRuntime runtime)
+    {
+        Interlocked.Increment(ref Counters.Active);
+        var live = new SocketConnection(_registry.NextId(), client, runtime.Settings.IdleTimeout, Counters);
         _registry.Add(live);
         Socket? upstream = null;
         try
@@ -237,17 +286,15 @@ public sealed partial class ProxyListener : IAsyncDisposable
         DuplexRelay.Start(live, upstream, _closeConnection, _relayFailed);
     }
 
-    private void Close(LiveConnection live)
+    private void Close(SocketConnection live)
     {
-        _registry.Remove(live.Id);
         live.Client.Dispose();
         live.Upstream?.Dispose();
-        Interlocked.Decrement(ref Counters.Active);
-        Interlocked.Decrement(ref _pending);
+        OnRelayClosed(live);
     }
 
     /// <summary>Resolves the real client, connects upstream and sends the header; returns the upstream socket, or null when the connection was refused (and reset).</summary>
-    private async Task<Socket?> SetUpAsync(Socket client, LiveConnection live, ListenerRuntime runtime)
+    private async Task<Socket?> SetUpAsync(Socket client, SocketConnection live, ListenerRuntime runtime)
     {
         long id = live.Id;
         ListenerSettings settings = runtime.Settings;
@@ -364,14 +411,7 @@ public sealed partial class ProxyListener : IAsyncDisposable
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
             socket?.Dispose();
-            if (_closing.IsCancellationRequested)
-            {
-                return null;
-            }
-
-            Interlocked.Increment(ref Counters.UpstreamConnectFailures);
-            string reason = e is SocketException se ? $"{se.SocketErrorCode}: {se.Message}" : $"no answer within ConnectTimeout {Duration.Format(settings.ConnectTimeout)}";
-            _upstreamFailures.Report(target.ToString(), reason);
+            ReportUpstreamFailure(settings, e is SocketException se ? $"{se.SocketErrorCode}: {se.Message}" : $"no answer within ConnectTimeout {Duration.Format(settings.ConnectTimeout)}");
             return null;
         }
     }
@@ -386,21 +426,18 @@ public sealed partial class ProxyListener : IAsyncDisposable
         && a.TrustForwardedHeadersFrom.SequenceEqual(b.TrustForwardedHeadersFrom)
         && a.Certificate?.Thumbprint == b.Certificate?.Thumbprint;
 
-    private static string FormatEndpoint(NetAddress address, ushort port) =>
-        address.IsIPv4 ? $"{address}:{port}" : $"[{address}]:{port}";
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Listener {Listener}: accept failed ({Error}); retrying")]
-    private partial void LogAcceptFailed(Exception e, string listener, SocketError error);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Listener {Listener}: accept failed ({Error}); retrying in 50 ms")]
+    private partial void LogAcceptFailed(string listener, string error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Listener {Listener} conn {ConnectionId}: from {Peer} rejected, TOA {Resolution} and WithoutToa is reject")]
-    private partial void LogRejected(string listener, long connectionId, IPEndPoint peer, FlowResolutionStatus resolution);
+    internal partial void LogRejected(string listener, long connectionId, IPEndPoint peer, FlowResolutionStatus resolution);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Listener {Listener} conn {ConnectionId}: from {Peer}, real client {Client} (TOA {Resolution})")]
-    private partial void LogRelaying(string listener, long connectionId, IPEndPoint peer, string client, FlowResolutionStatus resolution);
+    internal partial void LogRelaying(string listener, long connectionId, IPEndPoint peer, string client, FlowResolutionStatus resolution);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Listener {Listener} conn {ConnectionId}: ended early: {Reason}")]
-    private partial void LogConnectionEnded(string listener, long connectionId, string reason);
+    internal partial void LogConnectionEnded(string listener, long connectionId, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Listener {Listener} conn {ConnectionId}: unexpected failure")]
-    private partial void LogConnectionFailed(Exception e, string listener, long connectionId);
+    internal partial void LogConnectionFailed(Exception e, string listener, long connectionId);
 }

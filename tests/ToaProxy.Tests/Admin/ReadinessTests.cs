@@ -5,6 +5,7 @@ using ToaProxy.Configuration;
 using ToaProxy.Hosting;
 using ToaProxy.Metrics;
 using ToaProxy.Relay;
+using ToaProxy.Relay.Epoll;
 
 namespace ToaProxy.Tests.Admin;
 
@@ -57,7 +58,8 @@ public sealed class ReadinessTests
         using var registry = new ConnectionRegistry();
         ProxyStatus? status = null;
         using var metrics = new ToaProxyMetrics(() => status!);
-        var relay = new RelayService(settings, flows, registry, capture, metrics, NullLoggerFactory.Instance);
+        using var workers = new RelayWorkerPool(NullLoggerFactory.Instance);
+        var relay = new RelayService(settings, flows, registry, workers, capture, metrics, NullLoggerFactory.Instance);
         status = new ProxyStatus(flows, capture, relay);
 
         ReadinessReport report = status.Readiness();

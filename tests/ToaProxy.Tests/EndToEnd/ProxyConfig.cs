@@ -15,13 +15,14 @@ internal static class ProxyConfig
         ushort queueNumber = 0,
         Action<JsonObject>? listener = null,
         Action<JsonObject>? capture = null,
-        string shutdownTimeout = "5s")
+        string shutdownTimeout = "5s",
+        string upstreamHost = "127.0.0.1")
     {
         var listenerObject = new JsonObject
         {
             ["Name"] = "test",
             ["Listen"] = listenAddress.Contains(':') ? $"[{listenAddress}]:{listenPort}" : $"{listenAddress}:{listenPort}",
-            ["Upstream"] = $"127.0.0.1:{upstreamPort}",
+            ["Upstream"] = $"{upstreamHost}:{upstreamPort}",
             ["WithoutToa"] = withoutToa,
             ["ToaWait"] = "2s",
         };

@@ -11,19 +11,24 @@ namespace ToaProxy.Tests.EndToEnd;
 /// <summary>
 /// TCP semantics of the relay, through the published toaproxy process, against a scripted upstream
 /// on loopback. No capture runs (Backend none), so every connection takes the WithoutToa=peer path.
+/// Each test runs on both relays: an upstream address takes the epoll workers, a host name the
+/// managed sockets.
 /// </summary>
 public sealed class RelaySemanticsTests
 {
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(15);
 
+    public static TheoryData<string> Relays => new() { "127.0.0.1", "localhost" };
+
     private static Task<Socket> ConnectAsync(int port) => SocketStreams.ConnectLoopbackAsync(port, Step);
 
-    [Fact]
-    public async Task The_upstream_gets_a_proxy_v2_header_naming_the_tcp_peer_when_there_is_no_toa()
+    [Theory]
+    [MemberData(nameof(Relays))]
+    public async Task The_upstream_gets_a_proxy_v2_header_naming_the_tcp_peer_when_there_is_no_toa(string upstreamHost)
     {
         using var upstream = new ScriptedUpstream();
         int port = FreePort.Allocate();
-        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port));
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port, upstreamHost: upstreamHost));
         using Socket client = await ConnectAsync(port);
         await SocketStreams.SendAllAsync(client, "hello"u8.ToArray(), Step);
 
@@ -36,12 +41,13 @@ public sealed class RelaySemanticsTests
         Assert.Equal(port, conn.Header.DestinationPort);
     }
 
-    [Fact]
-    public async Task Half_close_passes_a_fin_on_while_the_other_direction_keeps_flowing()
+    [Theory]
+    [MemberData(nameof(Relays))]
+    public async Task Half_close_passes_a_fin_on_while_the_other_direction_keeps_flowing(string upstreamHost)
     {
         using var upstream = new ScriptedUpstream();
         int port = FreePort.Allocate();
-        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port));
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port, upstreamHost: upstreamHost));
         using Socket client = await ConnectAsync(port);
         await SocketStreams.SendAllAsync(client, "request"u8.ToArray(), Step);
         client.Shutdown(SocketShutdown.Send);
@@ -56,12 +62,13 @@ public sealed class RelaySemanticsTests
         Assert.Equal("response after your FIN", Encoding.ASCII.GetString(response));
     }
 
-    [Fact]
-    public async Task A_client_reset_becomes_a_reset_on_the_upstream()
+    [Theory]
+    [MemberData(nameof(Relays))]
+    public async Task A_client_reset_becomes_a_reset_on_the_upstream(string upstreamHost)
     {
         using var upstream = new ScriptedUpstream();
         int port = FreePort.Allocate();
-        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port));
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port, upstreamHost: upstreamHost));
         Socket client = await ConnectAsync(port);
         using UpstreamConnection conn = await upstream.AcceptAsync(Step);
 
@@ -71,12 +78,13 @@ public sealed class RelaySemanticsTests
         Assert.Equal(SocketError.ConnectionReset, error.SocketErrorCode);
     }
 
-    [Fact]
-    public async Task An_upstream_reset_becomes_a_reset_on_the_client()
+    [Theory]
+    [MemberData(nameof(Relays))]
+    public async Task An_upstream_reset_becomes_a_reset_on_the_client(string upstreamHost)
     {
         using var upstream = new ScriptedUpstream();
         int port = FreePort.Allocate();
-        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port));
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port, upstreamHost: upstreamHost));
         using Socket client = await ConnectAsync(port);
         UpstreamConnection conn = await upstream.AcceptAsync(Step);
 
@@ -86,12 +94,13 @@ public sealed class RelaySemanticsTests
         Assert.Equal(SocketError.ConnectionReset, error.SocketErrorCode);
     }
 
-    [Fact]
-    public async Task With_the_upstream_down_the_client_is_closed_promptly_and_the_failure_is_logged_once()
+    [Theory]
+    [MemberData(nameof(Relays))]
+    public async Task With_the_upstream_down_the_client_is_closed_promptly_and_the_failure_is_logged_once(string upstreamHost)
     {
         int deadPort = FreePort.Allocate();
         int port = FreePort.Allocate();
-        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, deadPort));
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, deadPort, upstreamHost: upstreamHost));
 
         var elapsed = Stopwatch.StartNew();
         for (int i = 0; i < 3; i++)
@@ -106,18 +115,19 @@ public sealed class RelaySemanticsTests
         }
 
         Assert.True(elapsed.Elapsed < TimeSpan.FromSeconds(10), $"closing took {elapsed.Elapsed}");
-        string? logged = Poll.Until(() => proxy.Process.StandardOutput.FirstOrDefault(l => l.Contains($"upstream 127.0.0.1:{deadPort} connect failed", StringComparison.Ordinal)), Step);
+        string? logged = Poll.Until(() => proxy.Process.StandardOutput.FirstOrDefault(l => l.Contains($"upstream {upstreamHost}:{deadPort} connect failed", StringComparison.Ordinal)), Step);
         Assert.NotNull(logged);
         Assert.Contains("ConnectionRefused", logged);
         Assert.Single(proxy.Process.StandardOutput, l => l.Contains("connect failed", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task An_idle_connection_is_closed_after_the_idle_timeout()
+    [Theory]
+    [MemberData(nameof(Relays))]
+    public async Task An_idle_connection_is_closed_after_the_idle_timeout(string upstreamHost)
     {
         using var upstream = new ScriptedUpstream();
         int port = FreePort.Allocate();
-        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port, listener: l => l["IdleTimeout"] = "1s"));
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port, upstreamHost: upstreamHost, listener: l => l["IdleTimeout"] = "1s"));
         using Socket client = await ConnectAsync(port);
         using UpstreamConnection conn = await upstream.AcceptAsync(Step);
 
@@ -131,12 +141,13 @@ public sealed class RelaySemanticsTests
         Assert.True(upstreamEnd is null or SocketException, upstreamEnd?.ToString());
     }
 
-    [Fact]
-    public async Task Ten_megabytes_each_way_arrive_intact()
+    [Theory]
+    [MemberData(nameof(Relays))]
+    public async Task Ten_megabytes_each_way_arrive_intact(string upstreamHost)
     {
         using var upstream = new ScriptedUpstream();
         int port = FreePort.Allocate();
-        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port));
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port, upstreamHost: upstreamHost));
         byte[] up = RandomNumberGenerator.GetBytes(10 * 1024 * 1024);
         byte[] down = RandomNumberGenerator.GetBytes(10 * 1024 * 1024);
         using Socket client = await ConnectAsync(port);
@@ -161,12 +172,13 @@ public sealed class RelaySemanticsTests
         Assert.Equal((down.LongLength, SHA256.HashData(down)), await atClient, TupleComparer.Instance);
     }
 
-    [Fact]
-    public async Task Sigterm_lets_live_connections_finish_then_closes_them_and_exits()
+    [Theory]
+    [MemberData(nameof(Relays))]
+    public async Task Sigterm_lets_live_connections_finish_then_closes_them_and_exits(string upstreamHost)
     {
         using var upstream = new ScriptedUpstream();
         int port = FreePort.Allocate();
-        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port, shutdownTimeout: "3s"));
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port, upstreamHost: upstreamHost, shutdownTimeout: "3s"));
         using Socket client = await ConnectAsync(port);
         using UpstreamConnection conn = await upstream.AcceptAsync(Step);
 
