@@ -204,6 +204,33 @@ public sealed class CaptureEndToEndTests
     }
 
     [SkippableFact]
+    public async Task With_wait_for_data_the_upstream_is_connected_once_the_first_data_packet_was_captured()
+    {
+        Requires.Root();
+        using var upstream = new ScriptedUpstream();
+        int port = FreePort.Allocate();
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port, "afpacket", listener: l =>
+        {
+            l["WaitForData"] = true;
+            l["ToaWait"] = "10s";
+        }));
+
+        using var client = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
+        Task<UpstreamConnection> accepted = upstream.AcceptAsync(Step);
+        // The proxy waits for this connection's first data packet (the resolution completes later,
+        // not inline), and only then connects upstream.
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        Assert.False(accepted.IsCompleted, "the upstream was connected before the client's first data packet");
+        await SocketStreams.SendAllAsync(client, "first data"u8.ToArray(), Step);
+        using UpstreamConnection conn = await accepted;
+        byte[] data = await SocketStreams.ReadExactlyAsync(conn.Socket, 10 - conn.Leftover.Length, Step);
+
+        Assert.Equal(((IPEndPoint)client.LocalEndPoint!).Port, conn.Header.SourcePort);
+        Assert.Equal("first data", System.Text.Encoding.ASCII.GetString([.. conn.Leftover, .. data]));
+    }
+
+    [SkippableFact]
     public async Task With_destination_vip_the_header_names_the_load_balancers_vip_and_carries_the_vpc_id()
     {
         RequireAll("iptables");

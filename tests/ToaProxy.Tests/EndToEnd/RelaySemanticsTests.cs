@@ -174,6 +174,34 @@ public sealed class RelaySemanticsTests
 
     [Theory]
     [MemberData(nameof(Relays))]
+    public async Task An_upstream_that_stops_reading_holds_the_client_back_and_loses_nothing(string upstreamHost)
+    {
+        using var upstream = new ScriptedUpstream();
+        int port = FreePort.Allocate();
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port, upstreamHost: upstreamHost));
+        // More than the socket buffers on both sides of the proxy can hold (at their autotuning
+        // maximum), so the proxy's sends to the upstream block and it must stop reading the client.
+        byte[] up = RandomNumberGenerator.GetBytes((2 * (MaxBuffer("tcp_rmem") + MaxBuffer("tcp_wmem"))) + (8 * 1024 * 1024));
+        using Socket client = await ConnectAsync(port);
+        Task sendUp = Task.Run(async () =>
+        {
+            await SocketStreams.SendAllAsync(client, up, TimeSpan.FromSeconds(60));
+            client.Shutdown(SocketShutdown.Send);
+        });
+        using UpstreamConnection conn = await upstream.AcceptAsync(Step);
+
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.False(sendUp.IsCompleted, "the client could send everything although the upstream read nothing");
+        (long, byte[]) atUpstream = await SocketStreams.HashToEndAsync(conn.Socket, TimeSpan.FromSeconds(60), conn.Leftover);
+        await sendUp;
+        conn.Socket.Shutdown(SocketShutdown.Send);
+
+        Assert.Equal((up.LongLength, SHA256.HashData(up)), atUpstream, TupleComparer.Instance);
+        Assert.Empty(await SocketStreams.ReadToEndAsync(client, Step));
+    }
+
+    [Theory]
+    [MemberData(nameof(Relays))]
     public async Task Sigterm_lets_live_connections_finish_then_closes_them_and_exits(string upstreamHost)
     {
         using var upstream = new ScriptedUpstream();
@@ -208,6 +236,9 @@ public sealed class RelaySemanticsTests
         Assert.True(proxy.Process.WaitForExit(TimeSpan.FromSeconds(20)), proxy.Describe());
         Assert.Equal(0, proxy.Process.ExitCode);
     }
+
+    private static int MaxBuffer(string sysctl) =>
+        int.Parse(File.ReadAllText($"/proc/sys/net/ipv4/{sysctl}").Split('\t', ' ')[^1].Trim(), System.Globalization.CultureInfo.InvariantCulture);
 
     private sealed class TupleComparer : IEqualityComparer<(long, byte[])>
     {
