@@ -6,6 +6,7 @@ public sealed class ListenerCounters
     public long Accepted;
     public long Active;
     public long RefusedMaxConnections;
+    public long AcceptFailures;
     public long WithToa;
     public long WithoutToaPeer;
     public long WithoutToaLocal;
@@ -24,6 +25,7 @@ public sealed class ListenerCounters
         new("accepted", Interlocked.Read(ref Accepted)),
         new("active", Interlocked.Read(ref Active)),
         new("refused_max_connections", Interlocked.Read(ref RefusedMaxConnections)),
+        new("accept_failures", Interlocked.Read(ref AcceptFailures)),
         new("with_toa", Interlocked.Read(ref WithToa)),
         new("without_toa_peer", Interlocked.Read(ref WithoutToaPeer)),
         new("without_toa_local", Interlocked.Read(ref WithoutToaLocal)),

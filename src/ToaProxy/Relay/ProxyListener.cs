@@ -36,6 +36,7 @@ public sealed partial class ProxyListener : IAsyncDisposable, IConnectionAccepto
     // arrives gets the same ShutdownTimeout as one already relaying.
     private readonly CancellationTokenSource _closing = new();
     private readonly UpstreamFailureLog _upstreamFailures;
+    private readonly FailureLogThrottle _acceptFailures = new();
     private readonly ILoggerFactory _loggerFactory;
     private readonly Action<SocketConnection> _closeConnection;
     private readonly Action<SocketConnection, Exception> _relayFailed;
@@ -218,7 +219,15 @@ public sealed partial class ProxyListener : IAsyncDisposable, IConnectionAccepto
         connection.Start();
     }
 
-    void IConnectionAcceptor.OnAcceptFailed(int errno) => LogAcceptFailed(Settings.Name, SocketErrorText.Describe(errno));
+    void IConnectionAcceptor.OnAcceptFailed(int errno)
+    {
+        Interlocked.Increment(ref Counters.AcceptFailures);
+        string reason = SocketErrorText.Describe(errno);
+        if (_acceptFailures.ShouldLog(reason, out int suppressed))
+        {
+            LogAcceptFailed(Settings.Name, reason, suppressed);
+        }
+    }
 
     internal void RecordUpstreamConnect(ListenerSettings settings, long start) => _metrics.RecordUpstreamConnect(start, settings.Name);
 
@@ -426,8 +435,8 @@ public sealed partial class ProxyListener : IAsyncDisposable, IConnectionAccepto
         && a.TrustForwardedHeadersFrom.SequenceEqual(b.TrustForwardedHeadersFrom)
         && a.Certificate?.Thumbprint == b.Certificate?.Thumbprint;
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Listener {Listener}: accept failed ({Error}); retrying in 50 ms")]
-    private partial void LogAcceptFailed(string listener, string error);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Listener {Listener}: accept failed ({Error}); new connections wait in the backlog, retrying every 50 ms ({Suppressed} similar failures since the last message)")]
+    private partial void LogAcceptFailed(string listener, string error, int suppressed);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Listener {Listener} conn {ConnectionId}: from {Peer} rejected, TOA {Resolution} and WithoutToa is reject")]
     internal partial void LogRejected(string listener, long connectionId, IPEndPoint peer, FlowResolutionStatus resolution);

@@ -8,31 +8,14 @@ namespace ToaProxy.Relay;
 /// </summary>
 internal sealed partial class UpstreamFailureLog(ILogger logger, string listener)
 {
-    private static readonly long IntervalMs = 10_000;
-    private readonly Lock _lock = new();
-    private string? _lastReason;
-    private long _lastLoggedAt = long.MinValue;
-    private int _suppressed;
+    private readonly FailureLogThrottle _throttle = new();
 
     public void Report(string upstream, string reason)
     {
-        int suppressed;
-        lock (_lock)
+        if (_throttle.ShouldLog(reason, out int suppressed))
         {
-            long now = Environment.TickCount64;
-            if (reason == _lastReason && now - _lastLoggedAt < IntervalMs)
-            {
-                _suppressed++;
-                return;
-            }
-
-            suppressed = _suppressed;
-            _suppressed = 0;
-            _lastReason = reason;
-            _lastLoggedAt = now;
+            LogUpstreamFailed(listener, upstream, reason, suppressed);
         }
-
-        LogUpstreamFailed(listener, upstream, reason, suppressed);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Listener {Listener}: upstream {Upstream} connect failed: {Reason}; client connection closed ({Suppressed} similar failures since the last message)")]

@@ -200,6 +200,53 @@ public sealed class RelaySemanticsTests
         Assert.Empty(await SocketStreams.ReadToEndAsync(client, Step));
     }
 
+    [Fact]
+    public async Task Out_of_descriptors_accept_is_logged_paused_and_resumed_once_connections_close()
+    {
+        string prlimit = Requires.Command("prlimit");
+        using var upstream = new ScriptedUpstream();
+        int port = FreePort.Allocate();
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port));
+        using (Socket probe = await ConnectAsync(port))
+        using (UpstreamConnection first = await upstream.AcceptAsync(Step))
+        {
+            // Listening and relaying; closing both ends lets the proxy close its two descriptors.
+        }
+
+        // Room for exactly one more relayed connection (client and upstream socket), then EMFILE.
+        int pid = proxy.Process.Id;
+        int open = 0;
+        Assert.True(Poll.Until(
+            () =>
+            {
+                int before = OpenDescriptors(pid);
+                Thread.Sleep(200);
+                open = OpenDescriptors(pid);
+                return open == before;
+            },
+            Step));
+        using (ExternalProcess limit = ExternalProcess.Start(prlimit, ["--pid", pid.ToString(System.Globalization.CultureInfo.InvariantCulture), $"--nofile={open + 2}:"]))
+        {
+            Assert.True(limit.WaitForExit(Step) && limit.ExitCode == 0, limit.Describe());
+        }
+
+        using Socket relayed = await ConnectAsync(port);
+        using UpstreamConnection relayedUpstream = await upstream.AcceptAsync(Step);
+        using Socket waiting = await ConnectAsync(port); // completed by the kernel, left in the backlog
+        string? logged = proxy.Process.WaitForOutputLine(l => l.Contains("accept failed", StringComparison.Ordinal), Step);
+        Assert.NotNull(logged);
+        Assert.Contains("TooManyOpenSockets", logged);
+
+        // Once the first connection has closed, the paused listener accepts the waiting one.
+        relayed.Dispose();
+        relayedUpstream.Dispose();
+        using UpstreamConnection waitingUpstream = await upstream.AcceptAsync(Step);
+        await SocketStreams.SendAllAsync(waiting, "after the pause"u8.ToArray(), Step);
+        byte[] got = await SocketStreams.ReadExactlyAsync(waitingUpstream.Socket, 15 - waitingUpstream.Leftover.Length, Step);
+        Assert.Equal("after the pause", Encoding.ASCII.GetString([.. waitingUpstream.Leftover, .. got]));
+        Assert.Equal(((IPEndPoint)waiting.LocalEndPoint!).Port, waitingUpstream.Header.SourcePort);
+    }
+
     [Theory]
     [MemberData(nameof(Relays))]
     public async Task Sigterm_lets_live_connections_finish_then_closes_them_and_exits(string upstreamHost)
@@ -236,6 +283,8 @@ public sealed class RelaySemanticsTests
         Assert.True(proxy.Process.WaitForExit(TimeSpan.FromSeconds(20)), proxy.Describe());
         Assert.Equal(0, proxy.Process.ExitCode);
     }
+
+    private static int OpenDescriptors(int pid) => Directory.GetFiles($"/proc/{pid}/fd").Length;
 
     private static int MaxBuffer(string sysctl) =>
         int.Parse(File.ReadAllText($"/proc/sys/net/ipv4/{sysctl}").Split('\t', ' ')[^1].Trim(), System.Globalization.CultureInfo.InvariantCulture);
