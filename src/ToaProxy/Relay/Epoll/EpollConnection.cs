@@ -86,10 +86,16 @@ internal sealed class EpollConnection : LiveConnection
             ResetNow();
             return;
         }
+        catch (Exception e)
+        {
+            _listener.LogConnectionFailed(e, _runtime.Settings.Name, Id);
+            ResetNow();
+            return;
+        }
 
         if (resolving.IsCompletedSuccessfully)
         {
-            OnResolved(resolving.Result);
+            ContinueResolved(resolving.Result);
         }
         else
         {
@@ -188,7 +194,7 @@ internal sealed class EpollConnection : LiveConnection
         try
         {
             FlowResolution resolution = await resolving.ConfigureAwait(false);
-            _worker.Post(() => OnResolved(resolution));
+            _worker.Post(() => ContinueResolved(resolution));
         }
         catch (OperationCanceledException)
         {
@@ -198,6 +204,20 @@ internal sealed class EpollConnection : LiveConnection
         {
             _listener.LogConnectionFailed(e, _runtime.Settings.Name, Id);
             _worker.Post(ResetNow);
+        }
+    }
+
+    /// <summary>Set-up after the resolution; a failure no socket error explains resets this connection only, never the worker.</summary>
+    private void ContinueResolved(FlowResolution resolution)
+    {
+        try
+        {
+            OnResolved(resolution);
+        }
+        catch (Exception e)
+        {
+            _listener.LogConnectionFailed(e, _runtime.Settings.Name, Id);
+            ResetNow();
         }
     }
 

@@ -285,7 +285,15 @@ internal sealed unsafe partial class RelayWorker : IDisposable
                 continue;
             }
 
-            source.Acceptor.OnAccepted(this, fd, peer);
+            try
+            {
+                source.Acceptor.OnAccepted(this, fd, peer);
+            }
+            catch (Exception e)
+            {
+                // The acceptor owns the descriptor from the call on, so it is not closed here.
+                LogAcceptHandlerFailed(e, _thread.Name);
+            }
         }
     }
 
@@ -415,6 +423,9 @@ internal sealed unsafe partial class RelayWorker : IDisposable
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Relay worker {Worker} failed; its connections are reset")]
     private partial void LogWorkerFailed(Exception e, string? worker);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Relay worker {Worker}: unexpected failure taking an accepted connection")]
+    private partial void LogAcceptHandlerFailed(Exception e, string? worker);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Relay conn {ConnectionId}: unexpected failure; connection reset")]
     private partial void LogConnectionFailed(Exception e, long connectionId);
