@@ -32,13 +32,16 @@ public static class TransparentRoutingCheck
             }
         }
 
-        var missing = new List<string>();
+        IReadOnlyList<string> missing;
         try
         {
-            foreach (AddressFamily family in families)
-            {
-                missing.AddRange(TransparentRouting.FindMissing(t, family));
-            }
+            missing = TransparentRouting.FindMissing(t, families);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IptablesException && e.InnerException is TimeoutException)
+        {
+            // A stalled query fails this check within TransparentRouting.QueryTimeout instead of holding up doctor.
+            return CheckResult.Fail(Name, $"cannot read the reply routing: {e.Message}",
+                "find what holds that command up (another ip/iptables run, the xtables lock, a busy kernel: ps, dmesg), then run doctor again");
         }
         catch (Exception e) when (e is InvalidOperationException or IptablesException)
         {
