@@ -82,17 +82,30 @@ public sealed class SystemCommand : IDisposable
     {
         if (!_process.WaitForExit(Remaining(timeout)) || !Task.WaitAll([_stdout, _stderr], Remaining(timeout)))
         {
-            Kill();
-            string message = $"'{CommandLine}' did not finish within {timeout.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s";
-            throw _fail(message, new TimeoutException(message));
+            throw TimedOut(timeout);
         }
 
-        if (_process.ExitCode != 0)
+        return Result();
+    }
+
+    /// <summary>
+    /// <see cref="Finish"/> without blocking a thread: the output is read on the thread pool, so a caller
+    /// that blocks pool threads while waiting (on a machine with few cores) can starve the very reads it waits for.
+    /// </summary>
+    public async Task<string> FinishAsync(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(Remaining(timeout));
+        try
         {
-            throw _fail($"'{CommandLine}' exited with {_process.ExitCode}: {_stderr.Result.Trim()}", null);
+            await _process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
+            await Task.WhenAll(_stdout, _stderr).WaitAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            throw TimedOut(timeout);
         }
 
-        return _stdout.Result;
+        return Result();
     }
 
     /// <summary>Kills the tool if it still runs (a command not finished, e.g. after another one failed).</summary>
@@ -101,6 +114,17 @@ public sealed class SystemCommand : IDisposable
         Kill();
         _process.Dispose();
     }
+
+    private Exception TimedOut(TimeSpan timeout)
+    {
+        Kill();
+        string message = $"'{CommandLine}' did not finish within {timeout.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s";
+        return _fail(message, new TimeoutException(message));
+    }
+
+    private string Result() => _process.ExitCode == 0
+        ? _stdout.Result
+        : throw _fail($"'{CommandLine}' exited with {_process.ExitCode}: {_stderr.Result.Trim()}", null);
 
     private TimeSpan Remaining(TimeSpan timeout) => timeout > _running.Elapsed ? timeout - _running.Elapsed : TimeSpan.Zero;
 

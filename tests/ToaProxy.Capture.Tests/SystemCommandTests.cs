@@ -15,6 +15,20 @@ public sealed class SystemCommandTests
     }
 
     [Fact]
+    public async Task Commands_started_together_and_finished_without_blocking_time_out_naming_the_one_that_stalled()
+    {
+        using var started = new SystemCommandGroup();
+        SystemCommand quick = started.Add(SystemCommand.Start("echo", ["answer"], Fail));
+        SystemCommand stalled = started.Add(SystemCommand.Start("sleep", ["30"], Fail));
+
+        Assert.Equal("answer\n", await quick.FinishAsync(Timeout));
+        InvalidOperationException e = await Assert.ThrowsAsync<InvalidOperationException>(() => stalled.FinishAsync(Timeout));
+
+        Assert.Equal("'sleep 30' did not finish within 0.5 s", e.Message);
+        Assert.IsType<TimeoutException>(e.InnerException);
+    }
+
+    [Fact]
     public void A_tool_whose_left_behind_child_holds_its_output_open_fails_with_a_timeout()
     {
         // sh exits at once; the background sleep keeps the stdout pipe open for 3 s, so the output

@@ -12,7 +12,7 @@ public static class NfqueueSupportCheck
     private const string Name = "nfqueue";
     private const string LoadFix = "load the kernel modules: modprobe nfnetlink_queue xt_NFQUEUE xt_connbytes (a container needs them loaded on the host)";
 
-    public static CheckResult Run(ushort queueNumber, bool manageRules)
+    public static async Task<CheckResult> RunAsync(ushort queueNumber, bool manageRules)
     {
         string? iptables = ((string[])["/usr/sbin/iptables", "/sbin/iptables", "/usr/bin/iptables"]).FirstOrDefault(File.Exists);
         if (iptables is null)
@@ -31,7 +31,7 @@ public static class NfqueueSupportCheck
         {
             try
             {
-                if (!help.Finish(Timeout).Contains(loads, StringComparison.OrdinalIgnoreCase))
+                if (!(await help.FinishAsync(Timeout).ConfigureAwait(false)).Contains(loads, StringComparison.OrdinalIgnoreCase))
                 {
                     return CheckResult.Fail(Name, $"iptables cannot load {extension} (its --help does not describe it)", LoadFix);
                 }

@@ -15,7 +15,7 @@ public static class TransparentRoutingCheck
     private const string Name = "transparent";
     private const int PartsPerFamily = 5;
 
-    public static CheckResult Run(ProxySettings settings)
+    public static async Task<CheckResult> RunAsync(ProxySettings settings)
     {
         TransparentSettings t = settings.Transparent;
         IReadOnlyList<AddressFamily> families = TransparentRouting.FamiliesOf(settings);
@@ -35,7 +35,7 @@ public static class TransparentRoutingCheck
         IReadOnlyList<string> missing;
         try
         {
-            missing = TransparentRouting.FindMissing(t, families);
+            missing = await TransparentRouting.FindMissingAsync(t, families).ConfigureAwait(false);
         }
         catch (Exception e) when (e is InvalidOperationException or IptablesException && e.InnerException is TimeoutException)
         {

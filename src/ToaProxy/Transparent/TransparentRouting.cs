@@ -66,10 +66,11 @@ public sealed class TransparentRouting
 
     /// <summary>
     /// What is missing of the set-up for <paramref name="families"/> (empty when complete), read from the
-    /// kernel. A query that does not finish within <see cref="QueryTimeout"/> throws (as
-    /// <see cref="IpCommand"/> or <see cref="IptablesCommand"/> do) with a <see cref="TimeoutException"/> cause.
+    /// kernel. The queries start on the calling thread (so in its network namespace) before this returns.
+    /// One that does not finish within <see cref="QueryTimeout"/> throws (as <see cref="IpCommand"/> or
+    /// <see cref="IptablesCommand"/> do) with a <see cref="TimeoutException"/> cause.
     /// </summary>
-    public static IReadOnlyList<string> FindMissing(TransparentSettings s, params IReadOnlyList<AddressFamily> families)
+    public static async Task<IReadOnlyList<string>> FindMissingAsync(TransparentSettings s, params IReadOnlyList<AddressFamily> families)
     {
         // Started together and bounded together, so one stalled query costs QueryTimeout in all,
         // not its own timeout on top of the others'.
@@ -89,7 +90,12 @@ public sealed class TransparentRouting
         var missing = new List<string>();
         foreach ((AddressFamily family, SystemCommand rules, SystemCommand routes, SystemCommand mangle) in queries)
         {
-            missing.AddRange(Missing(s, family, rules.Finish(QueryTimeout), routes.Finish(QueryTimeout), mangle.Finish(QueryTimeout)));
+            missing.AddRange(Missing(
+                s,
+                family,
+                await rules.FinishAsync(QueryTimeout).ConfigureAwait(false),
+                await routes.FinishAsync(QueryTimeout).ConfigureAwait(false),
+                await mangle.FinishAsync(QueryTimeout).ConfigureAwait(false)));
         }
 
         return missing;
