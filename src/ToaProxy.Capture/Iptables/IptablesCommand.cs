@@ -6,9 +6,15 @@ public static class IptablesCommand
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     /// <summary>Returns stdout; throws <see cref="IptablesException"/> naming the command and its stderr.</summary>
-    public static string Run(IptablesFamily family, IEnumerable<string> arguments) => SystemCommand.Run(
+    public static string Run(IptablesFamily family, IEnumerable<string> arguments)
+    {
+        using SystemCommand command = Start(family, arguments);
+        return command.Finish(Timeout);
+    }
+
+    /// <summary>Starts the tool without waiting; <see cref="SystemCommand.Finish"/> throws as <see cref="Run"/> does.</summary>
+    public static SystemCommand Start(IptablesFamily family, IEnumerable<string> arguments) => SystemCommand.Start(
         SystemCommand.Find(family == IptablesFamily.IPv4 ? "iptables" : "ip6tables"),
         ["-w", .. arguments],
-        Timeout,
         (message, cause) => cause is null ? new IptablesException(message) : new IptablesException(message, cause));
 }

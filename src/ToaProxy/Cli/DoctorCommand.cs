@@ -63,7 +63,7 @@ internal static class DoctorCommand
 
             if (backend == CaptureBackendKind.Nfqueue)
             {
-                Report(NfqueueSupportCheck.Run(settings.Capture.QueueNumber, settings.Capture.ManageRules));
+                Report(await NfqueueSupportCheck.RunAsync(settings.Capture.QueueNumber, settings.Capture.ManageRules).ConfigureAwait(false));
             }
 
             if (settings.Capture.TrustedSources.TrustsEveryone)
@@ -82,7 +82,7 @@ internal static class DoctorCommand
 
             if (settings.HasTransparentListener)
             {
-                Report(TransparentRoutingCheck.Run(settings));
+                Report(await TransparentRoutingCheck.RunAsync(settings).ConfigureAwait(false));
             }
 
             if (captureDuration > TimeSpan.Zero)

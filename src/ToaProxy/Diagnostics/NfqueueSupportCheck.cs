@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using ToaProxy.Capture;
 
 namespace ToaProxy.Diagnostics;
 
@@ -6,10 +6,13 @@ namespace ToaProxy.Diagnostics;
 /// that the managed rule uses (asked with --help, which loads the extension without changing rules).</summary>
 public static class NfqueueSupportCheck
 {
-    private const string Name = "nfqueue";
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    /// <summary>How long both questions to iptables may take in all (they are asked at the same time).</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    public static CheckResult Run(ushort queueNumber, bool manageRules)
+    private const string Name = "nfqueue";
+    private const string LoadFix = "load the kernel modules: modprobe nfnetlink_queue xt_NFQUEUE xt_connbytes (a container needs them loaded on the host)";
+
+    public static async Task<CheckResult> RunAsync(ushort queueNumber, bool manageRules)
     {
         string? iptables = ((string[])["/usr/sbin/iptables", "/sbin/iptables", "/usr/bin/iptables"]).FirstOrDefault(File.Exists);
         if (iptables is null)
@@ -17,15 +20,30 @@ public static class NfqueueSupportCheck
             return CheckResult.Fail(Name, "iptables is not installed", "apt-get install iptables (the nf_tables variant works; nft alone cannot queue: the kernel may lack CONFIG_NFT_QUEUE)");
         }
 
+        using var started = new SystemCommandGroup();
+        var questions = new List<(string Extension, string Loads, SystemCommand Help)>();
         foreach (string[] extension in (string[][])[["-j", "NFQUEUE"], ["-m", "connbytes"]])
         {
-            (int exit, string output) = RunQuietly(iptables, [.. extension, "--help"]);
-            if (exit != 0 || !output.Contains(extension[1], StringComparison.OrdinalIgnoreCase))
+            questions.Add((string.Join(' ', extension), extension[1], started.Add(SystemCommand.Start(iptables, [.. extension, "--help"], (message, cause) => new InvalidOperationException(message, cause)))));
+        }
+
+        foreach ((string extension, string loads, SystemCommand help) in questions)
+        {
+            try
             {
-                return CheckResult.Fail(
-                    Name,
-                    $"iptables cannot load {string.Join(' ', extension)} (exit {exit})",
-                    "load the kernel modules: modprobe nfnetlink_queue xt_NFQUEUE xt_connbytes (a container needs them loaded on the host)");
+                if (!(await help.FinishAsync(Timeout).ConfigureAwait(false)).Contains(loads, StringComparison.OrdinalIgnoreCase))
+                {
+                    return CheckResult.Fail(Name, $"iptables cannot load {extension} (its --help does not describe it)", LoadFix);
+                }
+            }
+            catch (InvalidOperationException e) when (e.InnerException is TimeoutException)
+            {
+                return CheckResult.Fail(Name, $"cannot ask iptables about {extension}: {e.Message}",
+                    "find what holds iptables up (another iptables run, the xtables lock, a busy kernel: ps, dmesg), then run doctor again");
+            }
+            catch (InvalidOperationException e)
+            {
+                return CheckResult.Fail(Name, $"iptables cannot load {extension}: {e.Message}", LoadFix);
             }
         }
 
@@ -34,26 +52,5 @@ public static class NfqueueSupportCheck
             manageRules
                 ? $"iptables loads NFQUEUE and connbytes; toaproxy installs its own rule for queue {queueNumber}"
                 : $"iptables loads NFQUEUE and connbytes; ManageRules is false, so your own rule must queue the first 3 packets to queue {queueNumber}");
-    }
-
-    private static (int Exit, string Output) RunQuietly(string executable, string[] arguments)
-    {
-        var start = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> errors = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(Timeout))
-        {
-            process.Kill();
-            return (-1, "timed out");
-        }
-
-        process.WaitForExit();
-        return (process.ExitCode, output.Result + errors.Result);
     }
 }

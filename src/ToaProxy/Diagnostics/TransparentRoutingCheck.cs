@@ -15,7 +15,7 @@ public static class TransparentRoutingCheck
     private const string Name = "transparent";
     private const int PartsPerFamily = 5;
 
-    public static CheckResult Run(ProxySettings settings)
+    public static async Task<CheckResult> RunAsync(ProxySettings settings)
     {
         TransparentSettings t = settings.Transparent;
         IReadOnlyList<AddressFamily> families = TransparentRouting.FamiliesOf(settings);
@@ -32,13 +32,16 @@ public static class TransparentRoutingCheck
             }
         }
 
-        var missing = new List<string>();
+        IReadOnlyList<string> missing;
         try
         {
-            foreach (AddressFamily family in families)
-            {
-                missing.AddRange(TransparentRouting.FindMissing(t, family));
-            }
+            missing = await TransparentRouting.FindMissingAsync(t, families).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IptablesException && e.InnerException is TimeoutException)
+        {
+            // A stalled query fails this check within TransparentRouting.QueryTimeout instead of holding up doctor.
+            return CheckResult.Fail(Name, $"cannot read the reply routing: {e.Message}",
+                "find what holds that command up (another ip/iptables run, the xtables lock, a busy kernel: ps, dmesg), then run doctor again");
         }
         catch (Exception e) when (e is InvalidOperationException or IptablesException)
         {

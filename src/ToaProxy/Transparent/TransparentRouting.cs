@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
+using ToaProxy.Capture;
 using ToaProxy.Capture.Iptables;
 using ToaProxy.Configuration;
 
@@ -16,6 +17,9 @@ namespace ToaProxy.Transparent;
 /// </summary>
 public sealed class TransparentRouting
 {
+    /// <summary>How long reading the set-up may take in all (its queries run at the same time).</summary>
+    public static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(10);
+
     private readonly TransparentSettings _settings;
     private readonly IReadOnlyList<AddressFamily> _families;
     private IptablesRuleSet? _rules;
@@ -60,39 +64,38 @@ public sealed class TransparentRouting
             [version, "route", "{0}", "local", family == AddressFamily.InterNetworkV6 ? "::/0" : "0.0.0.0/0", "dev", "lo", "table", table]);
     }
 
-    /// <summary>What is missing of the set-up for <paramref name="family"/> (empty when complete), read from the kernel.</summary>
-    public static IReadOnlyList<string> FindMissing(TransparentSettings s, AddressFamily family)
+    /// <summary>
+    /// What is missing of the set-up for <paramref name="families"/> (empty when complete), read from the
+    /// kernel. The queries start on the calling thread (so in its network namespace) before this returns.
+    /// One that does not finish within <see cref="QueryTimeout"/> throws (as <see cref="IpCommand"/> or
+    /// <see cref="IptablesCommand"/> do) with a <see cref="TimeoutException"/> cause.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> FindMissingAsync(TransparentSettings s, params IReadOnlyList<AddressFamily> families)
     {
+        // Started together and bounded together, so one stalled query costs QueryTimeout in all,
+        // not its own timeout on top of the others'.
+        using var started = new SystemCommandGroup();
+        var queries = new List<(AddressFamily Family, SystemCommand Rules, SystemCommand Routes, SystemCommand Mangle)>();
+        foreach (AddressFamily family in families)
+        {
+            string version = family == AddressFamily.InterNetworkV6 ? "-6" : "-4";
+            queries.Add((
+                family,
+                started.Add(IpCommand.Start([version, "rule", "show"])),
+                // "table all": showing a table that does not exist (yet) is an error.
+                started.Add(IpCommand.Start([version, "route", "show", "table", "all"])),
+                started.Add(IptablesCommand.Start(family == AddressFamily.InterNetworkV6 ? IptablesFamily.IPv6 : IptablesFamily.IPv4, ["-t", "mangle", "-S"]))));
+        }
+
         var missing = new List<string>();
-        string version = family == AddressFamily.InterNetworkV6 ? "-6" : "-4";
-        string rulePrefix = s.RulePriority.ToString(CultureInfo.InvariantCulture) + ":";
-        string ruleText = $"fwmark {Hex(s.ReplyMark)} lookup {s.Table.ToString(CultureInfo.InvariantCulture)}";
-        (string[] rule, string[] route) = PolicyRouting(s, family);
-        if (!IpCommand.Run([version, "rule", "show"]).Split('\n').Any(l => l.StartsWith(rulePrefix, StringComparison.Ordinal) && l.Contains(ruleText, StringComparison.Ordinal)))
+        foreach ((AddressFamily family, SystemCommand rules, SystemCommand routes, SystemCommand mangle) in queries)
         {
-            missing.Add($"ip {Format(rule, "add")}");
-        }
-
-        // "table all": showing a table that does not exist (yet) is an error.
-        string localRoute = $"local default dev lo table {s.Table.ToString(CultureInfo.InvariantCulture)} ";
-        if (!IpCommand.Run([version, "route", "show", "table", "all"]).Split('\n').Any(l => l.StartsWith(localRoute, StringComparison.Ordinal)))
-        {
-            missing.Add($"ip {Format(route, "add")}");
-        }
-
-        string mangle = IptablesCommand.Run(family == AddressFamily.InterNetworkV6 ? IptablesFamily.IPv6 : IptablesFamily.IPv4, ["-t", "mangle", "-S"]);
-        foreach (IptablesRule r in MangleRules(s, family))
-        {
-            // iptables -S writes --set-mark as --set-xmark MARK/0xffffffff and marks in hex.
-            string chain = "-A " + r.Chain + " ";
-            string setMark = $"--set-xmark {Hex(s.ReplyMark)}/0xffffffff";
-            string match = string.Join(' ', r.Matches.Where(m => m.StartsWith("0x", StringComparison.Ordinal) || m is "NEW" or "REPLY"));
-            bool present = mangle.Split('\n').Any(l => l.StartsWith(chain, StringComparison.Ordinal) && l.Contains(setMark, StringComparison.Ordinal)
-                && l.Contains(r.Target[1], StringComparison.Ordinal) && match.Split(' ').All(m => l.Contains(m, StringComparison.Ordinal)));
-            if (!present)
-            {
-                missing.Add($"{(r.Family == IptablesFamily.IPv6 ? "ip6tables" : "iptables")} -t mangle -A {r.Chain} {string.Join(' ', r.Matches)} {string.Join(' ', r.Target)}");
-            }
+            missing.AddRange(Missing(
+                s,
+                family,
+                await rules.FinishAsync(QueryTimeout).ConfigureAwait(false),
+                await routes.FinishAsync(QueryTimeout).ConfigureAwait(false),
+                await mangle.FinishAsync(QueryTimeout).ConfigureAwait(false)));
         }
 
         return missing;
@@ -166,6 +169,40 @@ public sealed class TransparentRouting
 
             TryRun(With(route, "del"));
         }
+    }
+
+    private static List<string> Missing(TransparentSettings s, AddressFamily family, string rules, string routes, string mangle)
+    {
+        var missing = new List<string>();
+        string rulePrefix = s.RulePriority.ToString(CultureInfo.InvariantCulture) + ":";
+        string ruleText = $"fwmark {Hex(s.ReplyMark)} lookup {s.Table.ToString(CultureInfo.InvariantCulture)}";
+        (string[] rule, string[] route) = PolicyRouting(s, family);
+        if (!rules.Split('\n').Any(l => l.StartsWith(rulePrefix, StringComparison.Ordinal) && l.Contains(ruleText, StringComparison.Ordinal)))
+        {
+            missing.Add($"ip {Format(rule, "add")}");
+        }
+
+        string localRoute = $"local default dev lo table {s.Table.ToString(CultureInfo.InvariantCulture)} ";
+        if (!routes.Split('\n').Any(l => l.StartsWith(localRoute, StringComparison.Ordinal)))
+        {
+            missing.Add($"ip {Format(route, "add")}");
+        }
+
+        foreach (IptablesRule r in MangleRules(s, family))
+        {
+            // iptables -S writes --set-mark as --set-xmark MARK/0xffffffff and marks in hex.
+            string chain = "-A " + r.Chain + " ";
+            string setMark = $"--set-xmark {Hex(s.ReplyMark)}/0xffffffff";
+            string match = string.Join(' ', r.Matches.Where(m => m.StartsWith("0x", StringComparison.Ordinal) || m is "NEW" or "REPLY"));
+            bool present = mangle.Split('\n').Any(l => l.StartsWith(chain, StringComparison.Ordinal) && l.Contains(setMark, StringComparison.Ordinal)
+                && l.Contains(r.Target[1], StringComparison.Ordinal) && match.Split(' ').All(m => l.Contains(m, StringComparison.Ordinal)));
+            if (!present)
+            {
+                missing.Add($"{(r.Family == IptablesFamily.IPv6 ? "ip6tables" : "iptables")} -t mangle -A {r.Chain} {string.Join(' ', r.Matches)} {string.Join(' ', r.Target)}");
+            }
+        }
+
+        return missing;
     }
 
     private static bool TryRun(string[] arguments)

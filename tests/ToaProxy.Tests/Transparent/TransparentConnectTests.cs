@@ -26,7 +26,7 @@ public sealed class TransparentConnectTests
         IPAddress serverAddress = family == AddressFamily.InterNetworkV6 ? ns.IPv6 : ns.IPv4;
         var routing = new TransparentRouting(Settings, [family]);
         ns.Enter(() => { routing.Install(); return 0; });
-        Assert.Empty(ns.Enter(() => TransparentRouting.FindMissing(Settings, family)));
+        Assert.Empty(await ns.Enter(() => TransparentRouting.FindMissingAsync(Settings, family)));
 
         using Socket listener = ns.Enter(() => Listen(serverAddress));
         var server = (IPEndPoint)listener.LocalEndPoint!;
@@ -58,7 +58,7 @@ public sealed class TransparentConnectTests
         }
 
         ns.Enter(() => { routing.Remove(); return 0; });
-        Assert.Equal(5, ns.Enter(() => TransparentRouting.FindMissing(Settings, family)).Count);
+        Assert.Equal(5, (await ns.Enter(() => TransparentRouting.FindMissingAsync(Settings, family))).Count);
         Assert.DoesNotContain("toaproxy:", ns.Exec(family == AddressFamily.InterNetworkV6 ? "ip6tables" : "iptables", "-t", "mangle", "-S"));
     }
 

@@ -1,8 +1,11 @@
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using ToaProxy.Capture;
+using ToaProxy.Configuration;
 using ToaProxy.Testing;
 using ToaProxy.Tests.EndToEnd;
+using ToaProxy.Transparent;
 
 namespace ToaProxy.Tests.Transparent;
 
@@ -11,6 +14,11 @@ namespace ToaProxy.Tests.Transparent;
 /// once the commands doctor prints as the fix have been run.</summary>
 public sealed partial class TransparentDoctorTests : IDisposable
 {
+    /// <summary>doctor's worst case on these configs: the upstream connect (ConnectTimeout) and the
+    /// routing check's queries, bounded together by QueryTimeout; the rest allows for starting the
+    /// process on a loaded machine.</summary>
+    private static readonly TimeSpan DoctorBound = SettingsCompiler.DefaultConnectTimeout + TransparentRouting.QueryTimeout + TimeSpan.FromSeconds(15);
+
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("toaproxy-tdoctor-");
 
     public void Dispose() => _directory.Delete(recursive: true);
@@ -42,11 +50,36 @@ public sealed partial class TransparentDoctorTests : IDisposable
         Assert.DoesNotContain("FAIL ", ready);
     }
 
-    private static string Doctor(NetworkNamespace ns, string configPath)
+    [SkippableFact]
+    public void A_stalled_ip_fails_the_transparent_check_naming_the_command_instead_of_holding_up_doctor()
     {
-        using ExternalProcess doctor = ExternalProcess.Start(
-            ns.Launcher[0], [.. ns.Launcher.Skip(1), PublishedToaproxy.ExecutablePath, "doctor", "--config", configPath, "--capture-seconds", "0"]);
-        Assert.True(doctor.WaitForExit(TimeSpan.FromSeconds(30)), doctor.Describe());
+        Requires.Command("iptables");
+        using NetworkNamespace ns = NetworkNamespace.CreateWithUplink();
+        using Socket backend = ns.Enter(() => PeerNameServer.Listen(ns.IPv4));
+        string stalledIp = Path.Combine(_directory.FullName, "stalled-ip");
+        File.WriteAllText(stalledIp, "#!/bin/sh\nexec sleep 60\n");
+        if (OperatingSystem.IsLinux())
+        {
+            File.SetUnixFileMode(stalledIp, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        }
+
+        string output = Doctor(ns, Config(ns, ((System.Net.IPEndPoint)backend.LocalEndPoint!).Port, manageRules: false), stalledIp);
+
+        Assert.Matches(@"(?m)^OK\s+upstream test\s", output);
+        Assert.Matches(@"(?m)^FAIL\s+transparent\s+cannot read the reply routing: '\S*/ip -4 rule show' did not finish within 10 s\n\s+fix: find what holds that command up", output);
+        Assert.Matches(@"(?m)^doctor: 1 FAIL, 0 WARN, 5 OK$", output);
+    }
+
+    /// <summary>Runs doctor in <paramref name="ns"/>; with <paramref name="stalledIp"/>, that script
+    /// replaces the ip tool for doctor only (a bind mount inside ip netns exec's own mount namespace).</summary>
+    private static string Doctor(NetworkNamespace ns, string configPath, string? stalledIp = null)
+    {
+        string[] doctorCommand = [PublishedToaproxy.ExecutablePath, "doctor", "--config", configPath, "--capture-seconds", "0"];
+        string[] command = stalledIp is null
+            ? doctorCommand
+            : ["sh", "-c", $"mount --bind {stalledIp} {SystemCommand.Find("ip")} && exec \"$0\" \"$@\"", .. doctorCommand];
+        using ExternalProcess doctor = ExternalProcess.Start(ns.Launcher[0], [.. ns.Launcher.Skip(1), .. command]);
+        Assert.True(doctor.WaitForExit(DoctorBound), doctor.Describe());
         return string.Join("\n", doctor.StandardOutput);
     }
 
