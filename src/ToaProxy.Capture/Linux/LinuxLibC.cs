@@ -21,6 +21,7 @@ internal static unsafe partial class LinuxLibC
     public const int PacketRxRing = 5;
     public const int PacketVersion = 10;
     public const int TPacketV2 = 1;
+    public const int PacketIgnoreOutgoing = 23;
 
     public const int ProtRead = 1;
     public const int ProtWrite = 2;
@@ -42,6 +43,7 @@ internal static unsafe partial class LinuxLibC
     public const int EBadF = 9;
     public const int EAgain = 11;
     public const int ENoDev = 19;
+    public const int ENoProtoOpt = 92;
     public const int ENetDown = 100;
 
     [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]

@@ -65,7 +65,7 @@ internal sealed unsafe partial class RelayWorker : IDisposable
         _events = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * EpollEventSize));
         Buffers = new NativeBufferPool(BufferSize, RetainedBuffers);
         Scratch = (byte*)NativeMemory.Alloc(BufferSize);
-        _thread = new Thread(Run) { IsBackground = true, Name = $"toaproxy-relay-{id}" };
+        _thread = new Thread(Run) { IsBackground = true, Name = $"toa-relay-{id}" };
     }
 
     /// <summary>One receive buffer shared by the worker's connections: a direction takes its own only when the destination cannot take all it received.</summary>
