@@ -185,7 +185,7 @@ public sealed partial class ProxyListener : IAsyncDisposable, IConnectionAccepto
         }
     }
 
-    void IConnectionAcceptor.OnAccepted(RelayWorker worker, int fd, IPEndPoint peer)
+    EpollConnection? IConnectionAcceptor.OnAccepted(RelayWorker worker, int fd, IPEndPoint peer)
     {
         Interlocked.Increment(ref Counters.Accepted);
         if (Interlocked.Increment(ref _pending) > Settings.MaxConnections)
@@ -193,7 +193,7 @@ public sealed partial class ProxyListener : IAsyncDisposable, IConnectionAccepto
             Interlocked.Decrement(ref _pending);
             Interlocked.Increment(ref Counters.RefusedMaxConnections);
             RelaySystemCalls.Reset(fd);
-            return;
+            return null;
         }
 
         // One connection runs on one version of the settings, even if a reload lands meanwhile.
@@ -202,7 +202,7 @@ public sealed partial class ProxyListener : IAsyncDisposable, IConnectionAccepto
         {
             var client = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
             ThreadPool.UnsafeQueueUserWorkItem(state => _ = HandleAsync(state.client, state.runtime), (client, runtime), preferLocal: false);
-            return;
+            return null;
         }
 
         IPEndPoint? local = runtime.ListensOnOneAddress ? runtime.Settings.Listen : LocalEndPointOf(fd);
@@ -210,13 +210,13 @@ public sealed partial class ProxyListener : IAsyncDisposable, IConnectionAccepto
         {
             Interlocked.Decrement(ref _pending);
             RelaySystemCalls.Reset(fd);
-            return;
+            return null;
         }
 
         Interlocked.Increment(ref Counters.Active);
         var connection = new EpollConnection(_registry.NextId(), this, runtime, worker, fd, peer, local);
         _registry.Add(connection);
-        connection.Start();
+        return connection;
     }
 
     void IConnectionAcceptor.OnAcceptFailed(int errno)
@@ -243,7 +243,7 @@ public sealed partial class ProxyListener : IAsyncDisposable, IConnectionAccepto
         _upstreamFailures.Report(settings.Upstream.ToString(), reason);
     }
 
-    /// <summary>An epoll-relayed connection has closed both its sockets.</summary>
+    /// <summary>A connection (on either relay) has closed both its sockets.</summary>
     internal void OnRelayClosed(LiveConnection connection)
     {
         _registry.Remove(connection.Id);

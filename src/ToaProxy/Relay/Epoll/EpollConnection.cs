@@ -76,26 +76,11 @@ internal sealed class EpollConnection : LiveConnection
     public void Start()
     {
         _worker.Register(this);
-        ValueTask<FlowResolution> resolving;
-        try
-        {
-            resolving = _runtime.Resolver.WaitForFlowAsync(_peer, _local, _listener.ClosingToken);
-        }
-        catch (OperationCanceledException)
-        {
-            ResetNow();
-            return;
-        }
-        catch (Exception e)
-        {
-            _listener.LogConnectionFailed(e, _runtime.Settings.Name, Id);
-            ResetNow();
-            return;
-        }
-
+        // An async method: a cancellation or failure comes in the task, never thrown from the call.
+        ValueTask<FlowResolution> resolving = _runtime.Resolver.WaitForFlowAsync(_peer, _local, _listener.ClosingToken);
         if (resolving.IsCompletedSuccessfully)
         {
-            ContinueResolved(resolving.Result);
+            OnResolved(resolving.Result);
         }
         else
         {
@@ -187,37 +172,29 @@ internal sealed class EpollConnection : LiveConnection
         Finish();
     }
 
-    protected override void ResetBothSides() => _worker.Post(ResetNow);
+    /// <summary>A failure no socket error explains: logged, and this connection (only) is reset.</summary>
+    public void Fail(Exception e)
+    {
+        _listener.LogConnectionFailed(e, _runtime.Settings.Name, Id);
+        ResetNow();
+    }
+
+    protected override void ResetBothSides() => _worker.Post(this, static c => c.ResetNow());
 
     private async Task ResumeWhenResolvedAsync(ValueTask<FlowResolution> resolving)
     {
         try
         {
             FlowResolution resolution = await resolving.ConfigureAwait(false);
-            _worker.Post(() => ContinueResolved(resolution));
+            _worker.Post(this, c => c.OnResolved(resolution));
         }
         catch (OperationCanceledException)
         {
-            _worker.Post(ResetNow);
+            _worker.Post(this, static c => c.ResetNow());
         }
         catch (Exception e)
         {
-            _listener.LogConnectionFailed(e, _runtime.Settings.Name, Id);
-            _worker.Post(ResetNow);
-        }
-    }
-
-    /// <summary>Set-up after the resolution; a failure no socket error explains resets this connection only, never the worker.</summary>
-    private void ContinueResolved(FlowResolution resolution)
-    {
-        try
-        {
-            OnResolved(resolution);
-        }
-        catch (Exception e)
-        {
-            _listener.LogConnectionFailed(e, _runtime.Settings.Name, Id);
-            ResetNow();
+            _worker.Post(this, c => c.Fail(e));
         }
     }
 
@@ -276,7 +253,6 @@ internal sealed class EpollConnection : LiveConnection
 
     private void ConnectFailed(string reason)
     {
-        _worker.RemoveConnecting(this);
         _listener.ReportUpstreamFailure(_runtime.Settings, reason);
         ResetNow();
     }
@@ -293,29 +269,19 @@ internal sealed class EpollConnection : LiveConnection
         // ClientHello) goes out in the header's segment: one send and one segment fewer.
         if ((_clientState & Readable) != 0)
         {
-            nint received = Recv(_client, buffer + length, (nuint)(BufferSize - length), 0);
+            nint received = Receive(_client, buffer + length, BufferSize - length, ref _clientState, fromClient: true, out int error);
             if (received > 0)
             {
-                MarkActivity();
-                Interlocked.Add(ref Counters.BytesFromClient, received);
                 length += (int)received;
-                if (length < BufferSize && (_clientState & PeerFinished) == 0)
-                {
-                    _clientState &= ~Readable;
-                }
             }
             else if (received == 0)
             {
                 _toUpstream.SourceEnded = true;
             }
-            else if (LastError == EAgain)
-            {
-                _clientState &= ~Readable;
-            }
-            else
+            else if (error is not (EAgain or EIntr))
             {
                 // The client reset while the upstream connection was made: the upstream is reset too.
-                _listener.LogConnectionEnded(settings.Name, Id, SocketErrorText.Describe(LastError));
+                _listener.LogConnectionEnded(settings.Name, Id, SocketErrorText.Describe(error));
                 ResetNow();
                 return;
             }
@@ -392,17 +358,9 @@ internal sealed class EpollConnection : LiveConnection
             }
 
             byte* buffer = direction.Buffer != null ? direction.Buffer : _worker.Scratch;
-            nint received = Recv(source, buffer, BufferSize, 0);
+            nint received = Receive(source, buffer, BufferSize, ref sourceState, fromClient, out int error);
             if (received > 0)
             {
-                MarkActivity();
-                Interlocked.Add(ref fromClient ? ref Counters.BytesFromClient : ref Counters.BytesFromUpstream, received);
-                if (received < BufferSize && (sourceState & PeerFinished) == 0)
-                {
-                    // A short read emptied the socket; more data or the FIN comes as a new edge.
-                    sourceState &= ~Readable;
-                }
-
                 if (!Forward(ref direction, buffer, (int)received, destination, ref destinationState))
                 {
                     return false;
@@ -412,39 +370,76 @@ internal sealed class EpollConnection : LiveConnection
             {
                 direction.SourceEnded = true;
             }
-            else
+            else if (error is not (EAgain or EIntr))
             {
-                int error = LastError;
-                if (error == EAgain)
-                {
-                    sourceState &= ~Readable;
-                }
-                else if (error != EIntr)
-                {
-                    SourceFailed(error, fromClient);
-                    return false;
-                }
+                SourceFailed(error, fromClient);
+                return false;
             }
         }
+    }
+
+    /// <summary>
+    /// One recv(2), counted as relayed bytes. The source stops being readable when it would block, or
+    /// when a short read emptied it — unless its FIN was reported, which the next read returns; more
+    /// data or the FIN otherwise comes as a new edge. Negative with <paramref name="error"/> on failure.
+    /// </summary>
+    private unsafe nint Receive(int source, byte* buffer, int length, ref int sourceState, bool fromClient, out int error)
+    {
+        nint received = Recv(source, buffer, (nuint)length, 0);
+        error = received < 0 ? LastError : 0;
+        if (received > 0)
+        {
+            MarkActivity();
+            Interlocked.Add(ref fromClient ? ref Counters.BytesFromClient : ref Counters.BytesFromUpstream, received);
+        }
+
+        if ((received > 0 && received < length && (sourceState & PeerFinished) == 0) || error == EAgain)
+        {
+            sourceState &= ~Readable;
+        }
+
+        return received;
+    }
+
+    /// <summary>
+    /// Sends what the destination takes now (nothing when it is known full); it stops being writable
+    /// after a partial send. Negative when the destination failed: the connection is then reset, as
+    /// neither side may take a failed destination for a clean end.
+    /// </summary>
+    private unsafe nint SendNow(int destination, byte* data, int length, ref int destinationState)
+    {
+        if ((destinationState & Writable) == 0)
+        {
+            return 0;
+        }
+
+        nint sent = Send(destination, data, (nuint)length, MsgNoSignal);
+        if (sent < 0)
+        {
+            if (LastError != EAgain)
+            {
+                ResetNow();
+                return -1;
+            }
+
+            sent = 0;
+        }
+
+        if (sent < length)
+        {
+            destinationState &= ~Writable;
+        }
+
+        return sent;
     }
 
     /// <summary>Sends <paramref name="data"/>; what the destination does not take now is kept in the direction's own buffer. False when the connection ended.</summary>
     private unsafe bool Forward(ref Direction direction, byte* data, int length, int destination, ref int destinationState)
     {
-        nint sent = 0;
-        if ((destinationState & Writable) != 0)
+        nint sent = SendNow(destination, data, length, ref destinationState);
+        if (sent < 0)
         {
-            sent = Send(destination, data, (nuint)length, MsgNoSignal);
-            if (sent < 0)
-            {
-                if (LastError != EAgain)
-                {
-                    ResetNow();
-                    return false;
-                }
-
-                sent = 0;
-            }
+            return false;
         }
 
         if (sent == length)
@@ -464,37 +459,19 @@ internal sealed class EpollConnection : LiveConnection
         }
 
         direction.Pending = length - (int)sent;
-        destinationState &= ~Writable;
         return true;
     }
 
     private unsafe bool SendPending(ref Direction direction, int destination, ref int destinationState)
     {
-        if ((destinationState & Writable) == 0)
-        {
-            return true;
-        }
-
-        nint sent = Send(destination, direction.Buffer + direction.Offset, (nuint)direction.Pending, MsgNoSignal);
+        nint sent = SendNow(destination, direction.Buffer + direction.Offset, direction.Pending, ref destinationState);
         if (sent < 0)
         {
-            if (LastError != EAgain)
-            {
-                // The destination failed: both sides get an RST, neither takes it for a clean end.
-                ResetNow();
-                return false;
-            }
-
-            sent = 0;
+            return false;
         }
 
         direction.Offset += (int)sent;
         direction.Pending -= (int)sent;
-        if (direction.Pending > 0)
-        {
-            destinationState &= ~Writable;
-        }
-
         return true;
     }
 

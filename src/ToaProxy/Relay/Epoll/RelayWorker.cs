@@ -93,6 +93,10 @@ internal sealed unsafe partial class RelayWorker : IDisposable
         }
     }
 
+    /// <summary>Runs a step of <paramref name="connection"/> on this worker's thread; a failure no socket error explains resets that connection.</summary>
+    public void Post(EpollConnection connection, Action<EpollConnection> step) =>
+        Post(() => Guard(connection, static (c, s) => s(c), step));
+
     public void AddListener(AcceptSource source) => Post(() =>
     {
         _listeners[source.Id] = source;
@@ -285,14 +289,21 @@ internal sealed unsafe partial class RelayWorker : IDisposable
                 continue;
             }
 
+            EpollConnection? connection;
             try
             {
-                source.Acceptor.OnAccepted(this, fd, peer);
+                connection = source.Acceptor.OnAccepted(this, fd, peer);
             }
             catch (Exception e)
             {
                 // The acceptor owns the descriptor from the call on, so it is not closed here.
                 LogAcceptHandlerFailed(e, _thread.Name);
+                continue;
+            }
+
+            if (connection is not null)
+            {
+                Guard(connection, static (c, _) => c.Start(), 0);
             }
         }
     }
@@ -307,7 +318,7 @@ internal sealed unsafe partial class RelayWorker : IDisposable
             }
             catch (Exception e)
             {
-                LogWorkerFailed(e, _thread.Name);
+                LogPostedStepFailed(e, _thread.Name);
             }
         }
     }
@@ -395,8 +406,7 @@ internal sealed unsafe partial class RelayWorker : IDisposable
         catch (Exception e)
         {
             // A bug, not a network event: reset this connection, keep the worker and its other connections.
-            LogConnectionFailed(e, connection.Id);
-            connection.ResetNow();
+            connection.Fail(e);
         }
     }
 
@@ -427,6 +437,6 @@ internal sealed unsafe partial class RelayWorker : IDisposable
     [LoggerMessage(Level = LogLevel.Error, Message = "Relay worker {Worker}: unexpected failure taking an accepted connection")]
     private partial void LogAcceptHandlerFailed(Exception e, string? worker);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Relay conn {ConnectionId}: unexpected failure; connection reset")]
-    private partial void LogConnectionFailed(Exception e, long connectionId);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Relay worker {Worker}: a step posted to it failed")]
+    private partial void LogPostedStepFailed(Exception e, string? worker);
 }
