@@ -198,18 +198,19 @@ public sealed partial class ProxyListener : IAsyncDisposable, IConnectionAccepto
 
         // One connection runs on one version of the settings, even if a reload lands meanwhile.
         ListenerRuntime runtime = _runtime;
-        if (runtime.DirectUpstream is null)
-        {
-            var client = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
-            ThreadPool.UnsafeQueueUserWorkItem(state => _ = HandleAsync(state.client, state.runtime), (client, runtime), preferLocal: false);
-            return null;
-        }
-
+        // A listener on one address knows its connections' local end without a getsockname(2).
         IPEndPoint? local = runtime.ListensOnOneAddress ? runtime.Settings.Listen : LocalEndPointOf(fd);
         if (local is null)
         {
             Interlocked.Decrement(ref _pending);
             RelaySystemCalls.Reset(fd);
+            return null;
+        }
+
+        if (runtime.DirectUpstream is null)
+        {
+            var client = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+            ThreadPool.UnsafeQueueUserWorkItem(state => _ = HandleAsync(state.client, state.peer, state.local, state.runtime), (client, peer, local, runtime), preferLocal: false);
             return null;
         }
 
@@ -263,7 +264,7 @@ public sealed partial class ProxyListener : IAsyncDisposable, IConnectionAccepto
             : null;
     }
 
-    private async Task HandleAsync(Socket client, ListenerRuntime runtime)
+    private async Task HandleAsync(Socket client, IPEndPoint peer, IPEndPoint local, ListenerRuntime runtime)
     {
         Interlocked.Increment(ref Counters.Active);
         var live = new SocketConnection(_registry.NextId(), client, runtime.Settings.IdleTimeout, Counters);
@@ -271,7 +272,7 @@ public sealed partial class ProxyListener : IAsyncDisposable, IConnectionAccepto
         Socket? upstream = null;
         try
         {
-            upstream = await SetUpAsync(client, live, runtime).ConfigureAwait(false);
+            upstream = await SetUpAsync(client, peer, local, live, runtime).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
         {
@@ -303,15 +304,12 @@ public sealed partial class ProxyListener : IAsyncDisposable, IConnectionAccepto
     }
 
     /// <summary>Resolves the real client, connects upstream and sends the header; returns the upstream socket, or null when the connection was refused (and reset).</summary>
-    private async Task<Socket?> SetUpAsync(Socket client, SocketConnection live, ListenerRuntime runtime)
+    private async Task<Socket?> SetUpAsync(Socket client, IPEndPoint peer, IPEndPoint local, SocketConnection live, ListenerRuntime runtime)
     {
         long id = live.Id;
         ListenerSettings settings = runtime.Settings;
         // Non-blocking for the synchronous first attempt of every send (DuplexRelay.SendAllAsync); async calls are unaffected.
         client.Blocking = false;
-        var peer = (IPEndPoint)client.RemoteEndPoint!;
-        // A listener on one address knows its connections' local end without a getsockname(2).
-        IPEndPoint local = runtime.ListensOnOneAddress ? settings.Listen : (IPEndPoint)client.LocalEndPoint!;
         FlowResolution resolution = await runtime.Resolver.WaitForFlowAsync(peer, local, _closing.Token).ConfigureAwait(false);
 
         bool transparent = settings.Protocol == ProxyProtocolVersion.Transparent;
