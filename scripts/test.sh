@@ -28,6 +28,26 @@ for trx in "$results"/*.trx; do
   skipped=$((skipped + $(get notExecuted)))
 done
 
+# The failures again, last, so that the end of the log (all some CI views keep) names them.
+failures=$(perl -0ne '
+  sub text { my $t = shift; $t =~ s/&#xD;//g; $t =~ s/&quot;/"/g; $t =~ s/&apos;/\x27/g; $t =~ s/&lt;/</g; $t =~ s/&gt;/>/g; $t =~ s/&amp;/&/g; return $t }
+  while (/<UnitTestResult\b([^>]*)>(.*?)<\/UnitTestResult>/sg) {
+    my ($attributes, $body) = ($1, $2);
+    next unless $attributes =~ /outcome="(Failed|Error|Timeout|Aborted)"/;
+    my ($name) = $attributes =~ /testName="([^"]*)"/;
+    my ($message) = $body =~ /<Message>(.*?)<\/Message>/s;
+    my ($stack) = $body =~ /<StackTrace>(.*?)<\/StackTrace>/s;
+    my @lines = (split(/\n/, text($message // "")))[0..11];
+    my @frames = grep { /ToaProxy/ } split(/\n/, text($stack // ""));
+    print "FAILED ", text($name), "\n";
+    print "  $_\n" for grep { defined } @lines;
+    print "  $_\n" for @frames[0..(@frames < 3 ? $#frames : 2)];
+  }' "$results"/*.trx 2>/dev/null)
+if [ -n "$failures" ]; then
+  echo
+  echo "$failures"
+fi
+
 if [ "$files" -eq 0 ]; then
   echo "tests: 0 passed, 1 failed (no test results were written)"
   exit 1
