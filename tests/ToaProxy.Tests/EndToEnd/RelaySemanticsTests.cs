@@ -201,7 +201,7 @@ public sealed class RelaySemanticsTests
     }
 
     [Fact]
-    public async Task Out_of_descriptors_accept_is_logged_paused_and_resumed_once_connections_close()
+    public async Task Out_of_descriptors_accept_is_logged_paused_and_resumed_once_descriptors_are_available()
     {
         string prlimit = Requires.Command("prlimit");
         using var upstream = new ScriptedUpstream();
@@ -213,33 +213,33 @@ public sealed class RelaySemanticsTests
             // Listening and relaying; closing both ends lets the proxy close its two descriptors.
         }
 
-        // Room for exactly one more relayed connection (client and upstream socket), then EMFILE.
+        // No descriptor left below the limit, so the next accept fails with EMFILE. The kernel hands out
+        // the lowest free descriptor number and the limit bounds numbers, not the count, so the limit
+        // is the lowest free number, whatever gaps the table has. (A limit leaving room for one more
+        // connection is not reliable: the runtime opens files now and then, an assembly on first use
+        // or /proc/self/status, and may take that room first.)
         int pid = proxy.Process.Id;
-        int open = 0;
+        int[] open = [];
         Assert.True(Poll.Until(
             () =>
             {
-                int before = OpenDescriptors(pid);
+                int[] before = OpenDescriptors(pid);
                 Thread.Sleep(200);
                 open = OpenDescriptors(pid);
-                return open == before;
+                return open.SequenceEqual(before);
             },
             Step));
-        using (ExternalProcess limit = ExternalProcess.Start(prlimit, ["--pid", pid.ToString(System.Globalization.CultureInfo.InvariantCulture), $"--nofile={open + 2}:"]))
-        {
-            Assert.True(limit.WaitForExit(Step) && limit.ExitCode == 0, limit.Describe());
-        }
+        string softLimit = File.ReadLines($"/proc/{pid}/limits").Single(l => l.StartsWith("Max open files", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[3];
+        SetDescriptorLimit(prlimit, pid, Enumerable.Range(0, open.Length + 1).Except(open).First().ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-        using Socket relayed = await ConnectAsync(port);
-        using UpstreamConnection relayedUpstream = await upstream.AcceptAsync(Step);
         using Socket waiting = await ConnectAsync(port); // completed by the kernel, left in the backlog
         string? logged = proxy.Process.WaitForOutputLine(l => l.Contains("accept failed", StringComparison.Ordinal), Step);
         Assert.NotNull(logged);
         Assert.Contains("TooManyOpenSockets", logged);
 
-        // Once the first connection has closed, the paused listener accepts the waiting one.
-        relayed.Dispose();
-        relayedUpstream.Dispose();
+        // Once descriptors are available again, the paused listener accepts the waiting connection.
+        SetDescriptorLimit(prlimit, pid, softLimit);
         using UpstreamConnection waitingUpstream = await upstream.AcceptAsync(Step);
         await SocketStreams.SendAllAsync(waiting, "after the pause"u8.ToArray(), Step);
         byte[] got = await SocketStreams.ReadExactlyAsync(waitingUpstream.Socket, 15 - waitingUpstream.Leftover.Length, Step);
@@ -284,7 +284,15 @@ public sealed class RelaySemanticsTests
         Assert.Equal(0, proxy.Process.ExitCode);
     }
 
-    private static int OpenDescriptors(int pid) => Directory.GetFiles($"/proc/{pid}/fd").Length;
+    private static int[] OpenDescriptors(int pid) =>
+        [.. Directory.GetFiles($"/proc/{pid}/fd").Select(f => int.Parse(Path.GetFileName(f), System.Globalization.CultureInfo.InvariantCulture)).Order()];
+
+    /// <summary>Sets the soft RLIMIT_NOFILE of a running process.</summary>
+    private static void SetDescriptorLimit(string prlimit, int pid, string limit)
+    {
+        using ExternalProcess run = ExternalProcess.Start(prlimit, ["--pid", pid.ToString(System.Globalization.CultureInfo.InvariantCulture), $"--nofile={limit}:"]);
+        Assert.True(run.WaitForExit(Step) && run.ExitCode == 0, run.Describe());
+    }
 
     private static int MaxBuffer(string sysctl) =>
         int.Parse(File.ReadAllText($"/proc/sys/net/ipv4/{sysctl}").Split('\t', ' ')[^1].Trim(), System.Globalization.CultureInfo.InvariantCulture);
