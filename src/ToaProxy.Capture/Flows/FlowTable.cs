@@ -27,7 +27,8 @@ namespace ToaProxy.Capture.Flows;
 /// it, so after the barrier the record is this connection's own (a new SYN replaced any record an
 /// earlier connection on the same 4-tuple left) and a record without TOA has none: no connection pays
 /// maxWait unless the capture is behind. Optionally it keeps waiting for the first data packet, for
-/// vendors that put TOA only on client data.</item>
+/// vendors that put TOA only on client data, answered once the relay reports the data readable
+/// (<see cref="ClientDataArrivedAsync"/>) or a data packet is captured.</item>
 /// </list>
 /// </summary>
 public sealed class FlowTable
@@ -157,24 +158,9 @@ public sealed class FlowTable
 
         // Always the barrier first, even when a record is already there: it may be an earlier
         // connection's on the same 4-tuple (loopback and busy clients reuse ports at once), and only
-        // after the barrier has this connection's own SYN certainly replaced it.
-        Func<CancellationToken, ValueTask>? barrier = DrainBarrier;
-        if (barrier is not null && maxWait > TimeSpan.Zero)
-        {
-            // Usually complete on return (the capture drained inline): no timer is armed for that case.
-            ValueTask drained = barrier(cancellationToken);
-            if (!drained.IsCompletedSuccessfully)
-            {
-                try
-                {
-                    await drained.AsTask().WaitAsync(maxWait, _time, cancellationToken).ConfigureAwait(false);
-                }
-                catch (TimeoutException)
-                {
-                    // The capture is behind by more than maxWait: answer with what is known now.
-                }
-            }
-        }
+        // after the barrier has this connection's own SYN certainly replaced it. A capture behind by
+        // more than maxWait: answer with what is known now.
+        await WaitForCaptureAsync(maxWait, cancellationToken).ConfigureAwait(false);
 
         if (TryAnswer(key, final: !waitForData, waitForData, start, out FlowResolution answer, out TaskCompletionSource? dataWaiter))
         {
@@ -199,6 +185,35 @@ public sealed class FlowTable
 
         TryAnswer(key, final: true, waitForData: false, start, out FlowResolution last, out _);
         return last;
+    }
+
+    /// <summary>
+    /// The relay found the client's first data (or its FIN) readable on the accepted socket. The
+    /// packets that carried it passed the capture before the socket could read them, so once the
+    /// capture has drained (at most <paramref name="maxWait"/>), a connection waiting for data is
+    /// answered: Found when one of them carried TOA, NoToa otherwise. The kernel filter keeps data
+    /// packets without options from the capture, so without this a first data packet without TOA
+    /// would leave the wait to run out.
+    /// </summary>
+    public async ValueTask ClientDataArrivedAsync(FlowKey key, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        if (!await WaitForCaptureAsync(maxWait, cancellationToken).ConfigureAwait(false))
+        {
+            // The capture is behind: the data's packets may not be recorded yet, so the wait goes on.
+            return;
+        }
+
+        List<TaskCompletionSource>? toRelease = null;
+        lock (_lock)
+        {
+            if (_index.TryGetValue(key, out int slot) && _entries[slot].State == FlowState.Pending)
+            {
+                _entries[slot].DataSeen = true;
+                toRelease = TakeWaiter(slot, toRelease);
+            }
+        }
+
+        Release(toRelease);
     }
 
     /// <summary>Removes records past their timeout. Called periodically by the capture service.</summary>
@@ -276,6 +291,33 @@ public sealed class FlowTable
             }
 
             return slot < _highWater ? slot : -1;
+        }
+    }
+
+    /// <summary>Waits (at most <paramref name="maxWait"/>) until the capture has handed over every packet queued before the call; false when it did not in time.</summary>
+    private async ValueTask<bool> WaitForCaptureAsync(TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        Func<CancellationToken, ValueTask>? barrier = DrainBarrier;
+        if (barrier is null || maxWait <= TimeSpan.Zero)
+        {
+            return barrier is null;
+        }
+
+        // Usually complete on return (the capture drained inline): no timer is armed for that case.
+        ValueTask drained = barrier(cancellationToken);
+        if (drained.IsCompletedSuccessfully)
+        {
+            return true;
+        }
+
+        try
+        {
+            await drained.AsTask().WaitAsync(maxWait, _time, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
         }
     }
 

@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -39,7 +40,8 @@ internal sealed partial class RealClientConnectionMiddleware(
         registry.Add(new SocketConnection(id, socket, NoRegistryIdleTimeout, counters));
         try
         {
-            RealClientDecision decision = await resolver().ResolveAsync(peer, local, id, closing).ConfigureAwait(false);
+            RealClientResolver current = resolver();
+            RealClientDecision decision = await current.ResolveAsync(peer, local, id, current.WaitsForData ? WhenReadable(connection.Transport.Input) : null, closing).ConfigureAwait(false);
             if (!decision.Accepted)
             {
                 LogRejected(listener, id, peer, decision.Status);
@@ -69,6 +71,15 @@ internal sealed partial class RealClientConnectionMiddleware(
             Interlocked.Decrement(ref counters.Active);
         }
     }
+
+    /// <summary>Completes once the transport has the client's first bytes (or its end), leaving them unread for Kestrel.</summary>
+    private static Func<CancellationToken, Task> WhenReadable(PipeReader input) =>
+        async cancellationToken =>
+        {
+            ReadResult read = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            // Nothing consumed or examined: Kestrel's first read returns these bytes at once.
+            input.AdvanceTo(read.Buffer.Start);
+        };
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Listener {Listener} conn {ConnectionId}: from {Peer} rejected, TOA {Resolution} and WithoutToa is reject")]
     private partial void LogRejected(string listener, long connectionId, IPEndPoint peer, FlowResolutionStatus resolution);

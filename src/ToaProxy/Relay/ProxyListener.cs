@@ -310,7 +310,8 @@ public sealed partial class ProxyListener : IAsyncDisposable, IConnectionAccepto
         ListenerSettings settings = runtime.Settings;
         // Non-blocking for the synchronous first attempt of every send (DuplexRelay.SendAllAsync); async calls are unaffected.
         client.Blocking = false;
-        FlowResolution resolution = await runtime.Resolver.WaitForFlowAsync(peer, local, _closing.Token).ConfigureAwait(false);
+        FlowResolution resolution = await runtime.Resolver.WaitForFlowAsync(
+            peer, local, settings.WaitForData ? WhenReadable(client) : null, _closing.Token).ConfigureAwait(false);
 
         bool transparent = settings.Protocol == ProxyProtocolVersion.Transparent;
         HeaderPlan plan = default;
@@ -375,6 +376,10 @@ public sealed partial class ProxyListener : IAsyncDisposable, IConnectionAccepto
 
         return upstream;
     }
+
+    /// <summary>Completes once the socket has data or its FIN, taking none of it: a zero-byte receive.</summary>
+    private static Func<CancellationToken, Task> WhenReadable(Socket client) =>
+        cancellationToken => client.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).AsTask();
 
     /// <param name="transparentSource">The real client to connect from, or null for the proxy's own address.</param>
     private async Task<Socket?> ConnectUpstreamAsync(ListenerSettings settings, IPEndPoint? transparentSource)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using ToaProxy.Capture.Flows;
 using ToaProxy.Configuration;
 using ToaProxy.Metrics;
@@ -13,21 +14,74 @@ namespace ToaProxy.Relay;
 /// </summary>
 public sealed class RealClientResolver(ListenerSettings settings, FlowTable flows, ToaProxyMetrics metrics, ListenerCounters counters)
 {
+    /// <summary>Whether resolutions wait for the client's first data (WaitForData), which the relay then reports.</summary>
+    public bool WaitsForData => settings.WaitForData;
+
     /// <summary>Resolves the connection from <paramref name="peer"/> to <paramref name="local"/>; false when the policy rejects it.</summary>
-    public async ValueTask<RealClientDecision> ResolveAsync(IPEndPoint peer, IPEndPoint local, long connectionId, CancellationToken cancellationToken)
+    /// <param name="dataReadable">See <see cref="WaitForFlowAsync"/>.</param>
+    public async ValueTask<RealClientDecision> ResolveAsync(IPEndPoint peer, IPEndPoint local, long connectionId, Func<CancellationToken, Task>? dataReadable, CancellationToken cancellationToken)
     {
-        FlowResolution resolution = await WaitForFlowAsync(peer, local, cancellationToken).ConfigureAwait(false);
+        FlowResolution resolution = await WaitForFlowAsync(peer, local, dataReadable, cancellationToken).ConfigureAwait(false);
         bool accepted = TryPlanHeader(resolution, peer, local, connectionId, out HeaderPlan plan);
         return new RealClientDecision(accepted, plan, resolution.Status);
     }
 
     /// <summary>Waits (up to ToaWait) for what the capture saw of the connection, and records the wait.</summary>
-    public async ValueTask<FlowResolution> WaitForFlowAsync(IPEndPoint peer, IPEndPoint local, CancellationToken cancellationToken)
+    /// <param name="dataReadable">
+    /// With WaitForData: completes once the client's first data (or FIN) is readable on the connection,
+    /// taking none of it; cancelled when the answer is there. The capture does not see a first data
+    /// packet without options (the kernel filter keeps data from it), so this ends the wait instead.
+    /// </param>
+    public async ValueTask<FlowResolution> WaitForFlowAsync(IPEndPoint peer, IPEndPoint local, Func<CancellationToken, Task>? dataReadable, CancellationToken cancellationToken)
     {
-        FlowResolution resolution = await flows.ResolveAsync(
-            FlowKey.FromEndPoints(peer, local), settings.ToaWait, settings.WaitForData, cancellationToken).ConfigureAwait(false);
+        FlowKey key = FlowKey.FromEndPoints(peer, local);
+        FlowResolution resolution;
+        if (settings.WaitForData && dataReadable is not null)
+        {
+            using var resolved = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            Task reporting = ReportClientDataAsync(key, dataReadable, resolved.Token);
+            try
+            {
+                resolution = await flows.ResolveAsync(key, settings.ToaWait, waitForData: true, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                await resolved.CancelAsync().ConfigureAwait(false);
+                await reporting.ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            resolution = await flows.ResolveAsync(key, settings.ToaWait, settings.WaitForData, cancellationToken).ConfigureAwait(false);
+        }
+
         metrics.RecordToaWait(resolution, settings.Name);
         return resolution;
+    }
+
+    /// <summary>
+    /// The client's first data (or FIN) is readable on the accepted connection: with WaitForData, a
+    /// resolution still waiting for it is answered once the capture has caught up (see
+    /// <see cref="FlowTable.ClientDataArrivedAsync"/>). For relays that watch the socket themselves.
+    /// </summary>
+    public ValueTask ClientDataArrivedAsync(IPEndPoint peer, IPEndPoint local, CancellationToken cancellationToken) =>
+        flows.ClientDataArrivedAsync(FlowKey.FromEndPoints(peer, local), settings.ToaWait, cancellationToken);
+
+    private async Task ReportClientDataAsync(FlowKey key, Func<CancellationToken, Task> dataReadable, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await dataReadable(cancellationToken).ConfigureAwait(false);
+            await flows.ClientDataArrivedAsync(key, settings.ToaWait, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Answered without it, or shutting down.
+        }
+        catch (Exception e) when (e is SocketException or IOException)
+        {
+            // The client failed; relaying its connection finds that out for itself.
+        }
     }
 
     /// <summary>The PROXY header to send for <paramref name="resolution"/> under the WithoutToa policy; false when the policy rejects.</summary>

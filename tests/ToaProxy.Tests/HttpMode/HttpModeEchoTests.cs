@@ -52,6 +52,28 @@ public sealed class HttpModeEchoTests
     }
 
     [SkippableFact]
+    public async Task With_wait_for_data_a_request_without_toa_is_served_once_it_arrives_not_when_toa_wait_ends()
+    {
+        Requires.Root();
+        EchoUpstream echo = EchoUpstream.Start();
+        // No load balancer: the first data packet carries no TOA, and the kernel filter keeps it from
+        // the capture; the proxy learns of it from the connection itself.
+        await using var stack = await HttpModeStack<EchoUpstream>.StartAsync(echo, echo.Port, toa: null, config: (port, upstreamPort) =>
+        {
+            JsonObject section = HttpModeConfig.Create(port, upstreamPort);
+            JsonNode listener = section["Listeners"]![0]!;
+            listener["WaitForData"] = true;
+            listener["ToaWait"] = "20s";
+            return section;
+        });
+        using var client = new ProxiedHttpClient(new Uri($"http://127.0.0.1:{stack.Port}/"), TimeSpan.FromSeconds(15));
+
+        Dictionary<string, string> seen = EchoUpstream.ParseHeaders(await client.Client.GetStringAsync("/headers"));
+
+        Assert.Equal("127.0.0.1", seen["X-Forwarded-For"]);
+    }
+
+    [SkippableFact]
     public async Task An_h2c_upstream_receives_http2_with_the_emulated_client()
     {
         await using var stack = await StartAsync(h => h["UpstreamProtocol"] = "h2c", h2c: true);

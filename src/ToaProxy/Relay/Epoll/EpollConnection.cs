@@ -44,6 +44,8 @@ internal sealed class EpollConnection : LiveConnection
     private HeaderPlan _plan;
     private FlowResolutionStatus _resolution;
     private long _connectStart;
+    private bool _clientWatched;
+    private bool _clientDataReported;
 
     public EpollConnection(long id, ProxyListener listener, ListenerRuntime runtime, RelayWorker worker, int client, IPEndPoint peer, IPEndPoint local)
         : base(id, runtime.Settings.IdleTimeout, listener.Counters)
@@ -77,7 +79,7 @@ internal sealed class EpollConnection : LiveConnection
     {
         _worker.Register(this);
         // An async method: a cancellation or failure comes in the task, never thrown from the call.
-        ValueTask<FlowResolution> resolving = _runtime.Resolver.WaitForFlowAsync(_peer, _local, _listener.ClosingToken);
+        ValueTask<FlowResolution> resolving = _runtime.Resolver.WaitForFlowAsync(_peer, _local, dataReadable: null, _listener.ClosingToken);
         if (resolving.IsCompletedSuccessfully)
         {
             OnResolved(resolving.Result);
@@ -85,6 +87,9 @@ internal sealed class EpollConnection : LiveConnection
         else
         {
             _ = ResumeWhenResolvedAsync(resolving);
+            // With WaitForData the answer may wait for the client's first data, which the capture
+            // does not see unless it carries options: the client socket reports it instead.
+            _clientWatched = _runtime.Settings.WaitForData && _worker.Watch(this, _client, ClientSide);
         }
     }
 
@@ -104,6 +109,18 @@ internal sealed class EpollConnection : LiveConnection
         if ((events & (EpollOut | EpollErr | EpollHup)) != 0)
         {
             state |= Writable;
+        }
+
+        if (_stage == Stage.Resolving)
+        {
+            // Registering reports the socket writable at once; only a readable edge means data (or FIN).
+            if (side == ClientSide && (_clientState & Readable) != 0 && !_clientDataReported)
+            {
+                _clientDataReported = true;
+                ReportClientData();
+            }
+
+            return;
         }
 
         if (_stage == Stage.Connecting)
@@ -198,6 +215,27 @@ internal sealed class EpollConnection : LiveConnection
         }
     }
 
+    private void ReportClientData()
+    {
+        ValueTask reported = _runtime.Resolver.ClientDataArrivedAsync(_peer, _local, _listener.ClosingToken);
+        if (!reported.IsCompletedSuccessfully)
+        {
+            _ = ObserveAsync(reported);
+        }
+
+        static async Task ObserveAsync(ValueTask reported)
+        {
+            try
+            {
+                await reported.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Shutting down: the resolution is cancelled with it.
+            }
+        }
+    }
+
     private void OnResolved(FlowResolution resolution)
     {
         if (_stage != Stage.Resolving)
@@ -240,7 +278,7 @@ internal sealed class EpollConnection : LiveConnection
 
         // Both sockets join the worker's epoll set now; edge-triggered, so each reports what it
         // already has (the client's first bytes, usually) in the next round.
-        if (!_worker.Watch(this, _upstream, UpstreamSide) || !_worker.Watch(this, _client, ClientSide))
+        if (!_worker.Watch(this, _upstream, UpstreamSide) || (!_clientWatched && !_worker.Watch(this, _client, ClientSide)))
         {
             ConnectFailed(SocketErrorText.Describe(LastError));
             return;
