@@ -128,10 +128,12 @@ public sealed class RelaySemanticsTests
         using var upstream = new ScriptedUpstream();
         int port = FreePort.Allocate();
         using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port, upstreamHost: upstreamHost, listener: l => l["IdleTimeout"] = "1s"));
+        // Started before the connection exists, so however late this test sees the upstream accept,
+        // the proxy's last activity on the connection cannot be before it.
+        var elapsed = Stopwatch.StartNew();
         using Socket client = await ConnectAsync(port);
         using UpstreamConnection conn = await upstream.AcceptAsync(Step);
 
-        var elapsed = Stopwatch.StartNew();
         Exception? clientEnd = await Record.ExceptionAsync(() => SocketStreams.ReadToEndAsync(client, Step));
         Exception? upstreamEnd = await Record.ExceptionAsync(() => SocketStreams.ReadToEndAsync(conn.Socket, Step));
 
