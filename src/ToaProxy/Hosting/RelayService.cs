@@ -66,6 +66,7 @@ public sealed partial class RelayService : IHostedService
         }
 
         _listeners = started;
+        WarnIfOpenFilesRunShort(_settings);
 
         CaptureSettings capture = _settings.Capture;
         LogStarted(
@@ -154,6 +155,7 @@ public sealed partial class RelayService : IHostedService
         // In configuration order, as at start.
         _listeners = [.. next.Listeners.Select(s => kept.Concat(added).First(l => l.Settings.Listen.Equals(s.Listen)))];
         _settings = next;
+        WarnIfOpenFilesRunShort(next);
         return [];
     }
 
@@ -193,6 +195,15 @@ public sealed partial class RelayService : IHostedService
         }
     }
 
+    private void WarnIfOpenFilesRunShort(ProxySettings settings)
+    {
+        long needed = OpenFileBudget.Needed(settings.Listeners);
+        if (OpenFileBudget.Limit() is long limit && limit < needed)
+        {
+            LogOpenFilesShort(limit, OpenFileBudget.Connections(limit), OpenFileBudget.Reserve, settings.Listeners.Sum(l => (long)l.MaxConnections), needed);
+        }
+    }
+
     private ProxyListener StartListener(ListenerSettings settings)
     {
         var listener = new ProxyListener(settings, _flows, _workers, _registry, _metrics, _loggerFactory.CreateLogger($"ToaProxy.Listener.{settings.Name}"), _loggerFactory)
@@ -205,6 +216,9 @@ public sealed partial class RelayService : IHostedService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "toaproxy started: capture {Backend} on {Capture}, ports {Ports}, TOA trusted from {Trusted}; relaying {Listeners}")]
     private partial void LogStarted(string backend, string capture, string ports, string trusted, string listeners);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Open-file limit {Limit} holds about {Connections} relayed connections (2 descriptors each, {Reserve} kept for the process), fewer than the listeners' MaxConnections ({MaxConnections} in all): past it accept fails with EMFILE and the runtime may fail when it needs a descriptor. Raise the limit to {Needed} (systemd LimitNOFILE, docker --ulimit nofile, ulimit -n) or lower MaxConnections")]
+    private partial void LogOpenFilesShort(long limit, long connections, int reserve, long maxConnections, long needed);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Listener {Listener} on {Listen} removed by a reload: no longer accepting; its live connections go on")]
     private partial void LogRetired(string listener, string listen);

@@ -29,6 +29,32 @@ public sealed class HostTests : IDisposable
         return process;
     }
 
+    [Theory]
+    [InlineData(20000, true)]
+    [InlineData(1000, false)]
+    public void An_open_file_limit_below_what_max_connections_may_need_is_warned_about_at_start(int maxConnections, bool warned)
+    {
+        string prlimit = Requires.Command("prlimit");
+        int port = FreePort.Allocate();
+
+        // Soft and hard: the runtime raises the soft limit to the hard one at start.
+        using var proxy = ToaproxyProcess.StartUnder(
+            [prlimit, "--nofile=4096:4096", "--"], PublishedToaproxy.ExecutablePath, ProxyConfig.Create(port, 8081, listener: l => l["MaxConnections"] = maxConnections));
+        string? warning = proxy.Process.StandardOutput.FirstOrDefault(l => l.Contains("Open-file limit", StringComparison.Ordinal));
+
+        if (warned)
+        {
+            Assert.NotNull(warning);
+            Assert.Contains("Open-file limit 4096 holds about 1792 relayed connections", warning);
+            Assert.Contains("MaxConnections (20000 in all)", warning);
+            Assert.Contains("Raise the limit to 40512", warning);
+        }
+        else
+        {
+            Assert.Null(warning);
+        }
+    }
+
     [Fact]
     public void Check_config_prints_the_effective_settings_and_exits_0_for_a_valid_file()
     {
