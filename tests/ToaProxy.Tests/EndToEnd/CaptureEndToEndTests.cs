@@ -235,6 +235,35 @@ public sealed class CaptureEndToEndTests
         Assert.NotNull(proxy.Process.WaitForOutputLine(l => l.Contains("(TOA NoToa)", StringComparison.Ordinal), Step));
     }
 
+    [SkippableTheory]
+    [InlineData("127.0.0.1")]
+    [InlineData("localhost")]
+    public async Task With_wait_for_data_toa_on_the_syn_is_used_at_once_and_every_byte_is_relayed(string upstreamHost)
+    {
+        RequireAll("iptables");
+        using var upstream = new ScriptedUpstream();
+        int port = FreePort.Allocate();
+        await using var lb = LoadBalancerEmulator.Start(port, ToaOptionWriters.Kind200V4(DerivedClient.V4), ToaInjectionPackets.Syn);
+        using var proxy = ToaproxyProcess.Start(ProxyConfig.Create(port, upstream.Port, "afpacket", upstreamHost: upstreamHost, queueNumber: KernelIds.NextQueue(), listener: l =>
+        {
+            l["WaitForData"] = true;
+            l["ToaWait"] = "20s";
+        }));
+
+        // The SYN's TOA answers at once: the proxy connects upstream before the client sends anything,
+        // and the watch it kept on the client socket for the first data is dropped without taking any.
+        using var client = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
+        using UpstreamConnection conn = await upstream.AcceptAsync(Step);
+        await SocketStreams.SendAllAsync(client, "first data"u8.ToArray(), Step);
+        client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        byte[] data = await SocketStreams.ReadToEndAsync(conn.Socket, Step, conn.Leftover);
+
+        int localPort = ((IPEndPoint)client.LocalEndPoint!).Port;
+        Assert.Equal(new IPEndPoint(DerivedClient.V4Address(localPort), localPort), new IPEndPoint(conn.Header.Source.ToIPAddress(), conn.Header.SourcePort));
+        Assert.Equal("first data", System.Text.Encoding.ASCII.GetString(data));
+    }
+
     [SkippableFact]
     public async Task With_destination_vip_the_header_names_the_load_balancers_vip_and_carries_the_vpc_id()
     {

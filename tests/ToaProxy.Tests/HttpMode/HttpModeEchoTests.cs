@@ -51,14 +51,18 @@ public sealed class HttpModeEchoTests
         Assert.False(seen.ContainsKey("X-Real-IP"));
     }
 
-    [SkippableFact]
-    public async Task With_wait_for_data_a_request_without_toa_is_served_once_it_arrives_not_when_toa_wait_ends()
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task With_wait_for_data_a_request_is_served_as_soon_as_it_is_answered_and_kestrel_reads_it_whole(bool toaOnSyn)
     {
         Requires.Root();
+        Requires.Command("iptables");
         EchoUpstream echo = EchoUpstream.Start();
-        // No load balancer: the first data packet carries no TOA, and the kernel filter keeps it from
-        // the capture; the proxy learns of it from the connection itself.
-        await using var stack = await HttpModeStack<EchoUpstream>.StartAsync(echo, echo.Port, toa: null, config: (port, upstreamPort) =>
+        // Without a load balancer the first data packet carries no TOA and the kernel filter keeps it
+        // from the capture: the proxy learns of it from the connection itself. With TOA on the SYN the
+        // answer is there at once and the watch on the connection is cancelled before Kestrel reads.
+        await using var stack = await HttpModeStack<EchoUpstream>.StartAsync(echo, echo.Port, toaOnSyn ? ToaOptionWriters.Kind200V4(DerivedClient.V4) : null, config: (port, upstreamPort) =>
         {
             JsonObject section = HttpModeConfig.Create(port, upstreamPort);
             JsonNode listener = section["Listeners"]![0]!;
@@ -69,8 +73,12 @@ public sealed class HttpModeEchoTests
         using var client = new ProxiedHttpClient(new Uri($"http://127.0.0.1:{stack.Port}/"), TimeSpan.FromSeconds(15));
 
         Dictionary<string, string> seen = EchoUpstream.ParseHeaders(await client.Client.GetStringAsync("/headers"));
+        Dictionary<string, string> again = EchoUpstream.ParseHeaders(await client.Client.GetStringAsync("/headers"));
 
-        Assert.Equal("127.0.0.1", seen["X-Forwarded-For"]);
+        int port = Assert.Single(client.Connections).Port;
+        string expected = toaOnSyn ? DerivedClient.V4Address(port).ToString() : "127.0.0.1";
+        Assert.Equal(expected, seen["X-Forwarded-For"]);
+        Assert.Equal(expected, again["X-Forwarded-For"]);
     }
 
     [SkippableFact]
