@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using ToaProxy.Configuration;
 
 namespace ToaProxy.Hosting;
 
@@ -17,8 +16,8 @@ internal static partial class OpenFileBudget
 
     private const int RlimitNofile = 7;
 
-    /// <summary>Descriptors the listeners' MaxConnections may take, with the reserve.</summary>
-    public static long Needed(IEnumerable<ListenerSettings> listeners) => listeners.Sum(l => 2L * l.MaxConnections) + Reserve;
+    /// <summary>Descriptors <paramref name="maxConnections"/> relayed connections may take, with the reserve.</summary>
+    public static long Needed(long maxConnections) => (2 * maxConnections) + Reserve;
 
     /// <summary>The soft open-file limit, or null when unlimited or unreadable.</summary>
     public static long? Limit()

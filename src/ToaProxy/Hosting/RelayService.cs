@@ -197,10 +197,11 @@ public sealed partial class RelayService : IHostedService
 
     private void WarnIfOpenFilesRunShort(ProxySettings settings)
     {
-        long needed = OpenFileBudget.Needed(settings.Listeners);
+        long maxConnections = settings.Listeners.Sum(l => (long)l.MaxConnections);
+        long needed = OpenFileBudget.Needed(maxConnections);
         if (OpenFileBudget.Limit() is long limit && limit < needed)
         {
-            LogOpenFilesShort(limit, OpenFileBudget.Connections(limit), OpenFileBudget.Reserve, settings.Listeners.Sum(l => (long)l.MaxConnections), needed);
+            LogOpenFilesShort(limit, OpenFileBudget.Connections(limit), OpenFileBudget.Reserve, maxConnections, needed);
         }
     }
 

@@ -62,10 +62,29 @@ public sealed class RealClientResolver(ListenerSettings settings, FlowTable flow
     /// <summary>
     /// The client's first data (or FIN) is readable on the accepted connection: with WaitForData, a
     /// resolution still waiting for it is answered once the capture has caught up (see
-    /// <see cref="FlowTable.ClientDataArrivedAsync"/>). For relays that watch the socket themselves.
+    /// <see cref="FlowTable.ClientDataArrivedAsync"/>). For relays that watch the socket themselves;
+    /// returns at once and never throws.
     /// </summary>
-    public ValueTask ClientDataArrivedAsync(IPEndPoint peer, IPEndPoint local, CancellationToken cancellationToken) =>
-        flows.ClientDataArrivedAsync(FlowKey.FromEndPoints(peer, local), settings.ToaWait, cancellationToken);
+    public void ReportClientData(IPEndPoint peer, IPEndPoint local, CancellationToken cancellationToken)
+    {
+        ValueTask reported = flows.ClientDataArrivedAsync(FlowKey.FromEndPoints(peer, local), settings.ToaWait, cancellationToken);
+        if (!reported.IsCompletedSuccessfully)
+        {
+            _ = ObserveAsync(reported);
+        }
+
+        static async Task ObserveAsync(ValueTask reported)
+        {
+            try
+            {
+                await reported.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Shutting down: the resolution is cancelled with it.
+            }
+        }
+    }
 
     private async Task ReportClientDataAsync(FlowKey key, Func<CancellationToken, Task> dataReadable, CancellationToken cancellationToken)
     {

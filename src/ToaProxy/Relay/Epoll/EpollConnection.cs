@@ -117,7 +117,7 @@ internal sealed class EpollConnection : LiveConnection
             if (side == ClientSide && (_clientState & Readable) != 0 && !_clientDataReported)
             {
                 _clientDataReported = true;
-                ReportClientData();
+                _runtime.Resolver.ReportClientData(_peer, _local, _listener.ClosingToken);
             }
 
             return;
@@ -212,27 +212,6 @@ internal sealed class EpollConnection : LiveConnection
         catch (Exception e)
         {
             _worker.Post(this, c => c.Fail(e));
-        }
-    }
-
-    private void ReportClientData()
-    {
-        ValueTask reported = _runtime.Resolver.ClientDataArrivedAsync(_peer, _local, _listener.ClosingToken);
-        if (!reported.IsCompletedSuccessfully)
-        {
-            _ = ObserveAsync(reported);
-        }
-
-        static async Task ObserveAsync(ValueTask reported)
-        {
-            try
-            {
-                await reported.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Shutting down: the resolution is cancelled with it.
-            }
         }
     }
 
